@@ -1,0 +1,45 @@
+# Two commands: `make run` (demo on SQLite at http://127.0.0.1:8000) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+TEST_ENV := KIUNGO_ENV=test
+
+.PHONY: run test install lint migrations-check test-sqlite test-postgres messages clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Kiungo needs Python 3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py demo
+	@echo "Kiungo is starting at http://127.0.0.1:8000 (Ctrl-C stops everything)"
+	exec $(VENV)/bin/honcho start --no-prefix -f Procfile
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+migrations-check: install
+	$(TEST_ENV) $(PY) manage.py makemigrations --check --dry-run
+
+test-sqlite: install
+	$(TEST_ENV) $(PY) -m pytest -n 2
+
+test-postgres: install
+	$(TEST_ENV) scripts/with-postgres.sh $(PY) -m pytest -n 2
+
+test: lint migrations-check test-sqlite test-postgres
+
+# After changing user-facing strings: update the French catalogue, translate, compile.
+messages: install
+	cd kiungo && ../$(PY) ../manage.py makemessages -l fr --no-obsolete
+	cd kiungo && ../$(PY) ../manage.py compilemessages -l fr
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,173 @@
+"""Who may see or change what: the one place where role and geography are checked.
+
+Every view and API endpoint asks here; none re-implements a check. A role grants
+capabilities; an assignment's scope (mission, areas, or a unit's AOR) limits them to places.
+Objects outside a user's scope are reported as missing (404), never as forbidden, so their
+existence does not leak.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
+
+from kiungo.forces.models import Base, ResponsibilityArea, Unit
+from kiungo.geography.models import Area
+from kiungo.missions.models import Mission
+from kiungo.people.models import CLAProfile, Role, RoleAssignment, User
+
+
+class Capability(StrEnum):
+    VIEW_REFERENCE = "view_reference"  # missions, areas, bases, units and who answers where
+    VIEW_PEOPLE = "view_people"  # CLA profiles, deployments, supervisors
+    MANAGE_REFERENCE = "manage_reference"  # edit reference data and policies (admin site)
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.CLA: frozenset({Capability.VIEW_REFERENCE}),
+    Role.CLA_MANAGER: frozenset({Capability.VIEW_REFERENCE, Capability.VIEW_PEOPLE}),
+    Role.EARLY_WARNING_OFFICER: frozenset({Capability.VIEW_REFERENCE}),
+    Role.UNIT_DUTY_OFFICER: frozenset({Capability.VIEW_REFERENCE}),
+    Role.ANALYST: frozenset({Capability.VIEW_REFERENCE}),
+    Role.LEADERSHIP: frozenset({Capability.VIEW_REFERENCE, Capability.VIEW_PEOPLE}),
+    Role.ADMINISTRATOR: frozenset(Capability),
+}
+
+
+@dataclass
+class AreaScope:
+    """The places where a user holds a capability."""
+
+    everything: bool = False
+    missions: set[int] = field(default_factory=set)  # whole missions
+    prefixes: set[str] = field(default_factory=set)  # P-codes of areas held with all below
+    units: set[int] = field(default_factory=set)  # units held through a unit scope
+    touched_missions: set[int] = field(default_factory=set)  # any part of these missions
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.everything or self.missions or self.prefixes or self.units)
+
+    def covers_area(self, area: Area) -> bool:
+        if self.everything or area.mission_id in self.missions:
+            return True
+        return any(area.pcode.startswith(prefix) for prefix in self.prefixes)
+
+    def area_q(self, path: str = "") -> Q:
+        """A filter for objects whose area is reached through `path` ("" for Area itself)."""
+        if self.everything:
+            return Q()
+        prefix = f"{path}__" if path else ""
+        condition = Q(**{f"{prefix}mission_id__in": self.missions}) if self.missions else Q()
+        for pcode in self.prefixes:
+            condition |= Q(**{f"{prefix}pcode__startswith": pcode})
+        return condition if (self.missions or self.prefixes) else Q(pk__in=[])
+
+
+def scope(user: User, capability: Capability) -> AreaScope:
+    """The user's scope for a capability (computed once per request and cached on the user)."""
+    cache = user.__dict__.setdefault("_kiungo_scopes", {})
+    if capability in cache:
+        return cache[capability]
+    result = AreaScope()
+    if not (user.is_authenticated and user.is_active):
+        cache[capability] = result
+        return result
+    if user.is_superuser:
+        result.everything = True
+        cache[capability] = result
+        return result
+    assignments = RoleAssignment.objects.filter(user=user).select_related("unit")
+    for assignment in assignments.prefetch_related("areas"):
+        if capability not in ROLE_CAPABILITIES.get(assignment.role, ()):
+            continue
+        result.touched_missions.add(assignment.mission_id)
+        if assignment.scope == RoleAssignment.Scope.MISSION:
+            result.missions.add(assignment.mission_id)
+        elif assignment.scope == RoleAssignment.Scope.AREAS:
+            result.prefixes.update(area.pcode for area in assignment.areas.all())
+        else:
+            unit_ids = assignment.unit.subordinate_ids()
+            result.units.update(unit_ids)
+            result.prefixes.update(
+                ResponsibilityArea.objects.filter(base__unit_id__in=unit_ids).values_list(
+                    "area__pcode", flat=True
+                )
+            )
+    cache[capability] = result
+    return result
+
+
+def has_capability(user: User, capability: Capability) -> bool:
+    return not scope(user, capability).is_empty
+
+
+# Querysets limited to a scope: one function per kind of object.
+
+
+def visible_missions(user: User, capability=Capability.VIEW_REFERENCE) -> QuerySet[Mission]:
+    s = scope(user, capability)
+    if s.everything:
+        return Mission.objects.all()
+    return Mission.objects.filter(pk__in=s.touched_missions)
+
+
+def visible_areas(user: User, capability=Capability.VIEW_REFERENCE) -> QuerySet[Area]:
+    return Area.objects.filter(scope(user, capability).area_q())
+
+
+def visible_bases(user: User, capability=Capability.VIEW_REFERENCE) -> QuerySet[Base]:
+    s = scope(user, capability)
+    if s.everything:
+        return Base.objects.all()
+    condition = s.area_q("locality") | s.area_q("responsibility__area")
+    if s.units:
+        condition |= Q(unit_id__in=s.units)
+    return Base.objects.filter(condition).distinct()
+
+
+def visible_units(user: User, capability=Capability.VIEW_REFERENCE) -> QuerySet[Unit]:
+    """Units answering inside the scope, and the chain above them (escalation goes there)."""
+    s = scope(user, capability)
+    if s.everything:
+        return Unit.objects.all()
+    held = set(s.units) | set(visible_bases(user, capability).values_list("unit_id", flat=True))
+    ids = set(held)
+    for unit in Unit.objects.filter(pk__in=held).select_related("parent__parent__parent"):
+        ids.update(superior.pk for superior in unit.chain())
+    return Unit.objects.filter(Q(pk__in=ids) | Q(mission_id__in=s.missions))
+
+
+def visible_clas(user: User, capability=Capability.VIEW_PEOPLE) -> QuerySet[CLAProfile]:
+    """CLAs whose base is in scope, and those the user supervises."""
+    s = scope(user, capability)
+    if s.everything:
+        return CLAProfile.objects.all()
+    bases = visible_bases(user, capability).values("pk")
+    return CLAProfile.objects.filter(Q(base__in=bases) | Q(supervisor=user)).distinct()
+
+
+_VISIBLE = {
+    Mission: visible_missions,
+    Area: visible_areas,
+    Base: visible_bases,
+    Unit: visible_units,
+    CLAProfile: visible_clas,
+}
+
+
+def can_see(user: User, obj: Model, capability: Capability | None = None) -> bool:
+    finder = _VISIBLE[type(obj)]
+    args = (user,) if capability is None else (user, capability)
+    return finder(*args).filter(pk=obj.pk).exists()
+
+
+def access(user: User, model: type[Model], capability: Capability | None = None, **lookup):
+    """The object matching `lookup` if the user may see it; Http404 otherwise (no leak)."""
+    finder = _VISIBLE[model]
+    queryset = finder(user) if capability is None else finder(user, capability)
+    try:
+        return queryset.get(**lookup)
+    except model.DoesNotExist:
+        raise Http404 from None

@@ -1,0 +1,161 @@
+"""Users, their roles with a geographic scope, and the CLA's profile and deployments."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from kiungo.forces.models import Base, Unit
+from kiungo.geography.models import Area
+from kiungo.lib.validators import validate_language_list
+from kiungo.missions.models import Mission
+
+
+class Role(models.TextChoices):
+    CLA = "cla", _("Community Liaison Assistant")
+    CLA_MANAGER = "cla_manager", _("CLA manager")
+    EARLY_WARNING_OFFICER = "early_warning", _("Early-warning officer")
+    UNIT_DUTY_OFFICER = "duty_officer", _("Unit duty officer")
+    ANALYST = "analyst", _("Analyst")
+    LEADERSHIP = "leadership", _("Mission leadership")
+    ADMINISTRATOR = "administrator", _("Administrator")
+
+
+class User(AbstractUser):
+    def display_time_zone(self) -> str | None:
+        """The time zone pages are shown in: the user's first mission's (cached per request)."""
+        if not hasattr(self, "_display_time_zone"):
+            assignment = self.role_assignments.select_related("mission").first()
+            self._display_time_zone = assignment.mission.time_zone if assignment else None
+        return self._display_time_zone
+
+    def roles(self) -> set[str]:
+        return {assignment.role for assignment in self.role_assignments.all()}
+
+
+class RoleAssignment(models.Model):
+    """A role a user holds in a mission, over a geographic scope.
+
+    Scope: the whole mission; a set of areas (and everything below them); or the area of
+    responsibility of a unit (and of the units under it).
+    """
+
+    class Scope(models.TextChoices):
+        MISSION = "mission", _("The whole mission")
+        AREAS = "areas", _("Chosen areas")
+        UNIT = "unit", _("A unit's area of responsibility")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="assignments")
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    areas = models.ManyToManyField(Area, blank=True, related_name="+", verbose_name=_("areas"))
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unit"),
+    )
+
+    class Meta:
+        ordering = ["user", "mission", "role"]
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "mission"], name="roleassignment_unique"
+            ),
+            models.CheckConstraint(
+                condition=(Q(scope="unit") & Q(unit__isnull=False))
+                | (~Q(scope="unit") & Q(unit__isnull=True)),
+                name="roleassignment_unit_iff_unit_scope",
+                violation_error_message=_("Choose a unit exactly when the scope is a unit's AOR."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.get_role_display()} ({self.mission})"
+
+    def clean(self):
+        if self.unit_id and self.mission_id and self.unit.mission_id != self.mission_id:
+            raise ValidationError({"unit": _("The unit belongs to another mission.")})
+
+
+class CLAProfile(models.Model):
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="cla_profile")
+    staff_id = models.CharField(_("staff id"), max_length=20, unique=True)
+    languages = models.JSONField(
+        _("languages"),
+        default=list,
+        validators=[validate_language_list],
+        help_text=_("ISO 639-1 codes of the languages the CLA speaks."),
+    )
+    base = models.ForeignKey(
+        Base,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="clas",
+        verbose_name=_("current base"),
+    )
+    supervisor = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supervised_clas",
+        verbose_name=_("supervisor"),
+    )
+
+    class Meta:
+        ordering = ["staff_id"]
+        verbose_name = _("CLA profile")
+        verbose_name_plural = _("CLA profiles")
+
+    def __str__(self):
+        return self.staff_id
+
+
+class Deployment(models.Model):
+    """A period a CLA spent (or spends) at a base: the rotation history."""
+
+    cla = models.ForeignKey(CLAProfile, on_delete=models.CASCADE, related_name="deployments")
+    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="deployments")
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["cla", "-starts_on"]
+        verbose_name = _("deployment")
+        verbose_name_plural = _("deployments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="deployment_ends_after_start",
+                violation_error_message=_("A deployment cannot end before it starts."),
+            ),
+            models.UniqueConstraint(
+                fields=["cla"],
+                condition=Q(ends_on__isnull=True),
+                name="deployment_one_open_per_cla",
+                violation_error_message=_("This CLA already has an open deployment."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cla} @ {self.base.name} from {self.starts_on}"
+
+    def clean(self):
+        if not (self.cla_id and self.starts_on):
+            return
+        others = Deployment.objects.filter(cla_id=self.cla_id).exclude(pk=self.pk)
+        overlaps = others.filter(
+            Q(ends_on__isnull=True) | Q(ends_on__gte=self.starts_on),
+        )
+        if self.ends_on:
+            overlaps = overlaps.filter(starts_on__lte=self.ends_on)
+        if overlaps.exists():
+            raise ValidationError(_("This period overlaps another deployment of the same CLA."))
