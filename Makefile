@@ -19,7 +19,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py demo
 	@echo "Kiungo is starting at http://127.0.0.1:8000 (Ctrl-C stops everything)"
-	exec $(VENV)/bin/honcho start --no-prefix -f Procfile
+	exec $(VENV)/bin/honcho start -f Procfile
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -174,6 +174,8 @@ class Base(models.Model):
         errors = {}
         if self.locality_id and self.locality.mission_id != self.mission_id:
             errors["locality"] = _("The locality belongs to another mission.")
+        elif self.locality_id and self.locality.level != Area.Level.LOCALITY:
+            errors["locality"] = _("A base stands in a locality (the lowest level of areas).")
         if self.unit_id and self.unit.mission_id != self.mission_id:
             errors["unit"] = _("The unit belongs to another mission.")
         if errors:

@@ -107,6 +107,11 @@ class Area(models.Model):
     def __str__(self):
         return f"{self.name} ({self.pcode})"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # The official name is matched like any alias (bulk loaders add their own names).
+        AreaName.objects.get_or_create(area=self, name=self.name, defaults={"kind": "official"})
+
     def clean(self):
         errors = {}
         self.pcode = (self.pcode or "").strip().upper()

@@ -20,10 +20,8 @@ def make_area(mission, pcode, level, name, parent=None, point=None, aliases=(), 
         area.latitude, area.longitude = point
     area.full_clean()
     area.save()
-    for alias in (name, *aliases):
-        AreaName.objects.create(
-            area=area, name=alias, kind="official" if alias == name else "alias"
-        )
+    for alias in aliases:
+        AreaName.objects.create(area=area, name=alias, kind="alias")
     return area
 
 
