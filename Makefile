@@ -43,3 +43,9 @@ messages: install
 
 clean:
 	rm -rf $(VENV) data
+
+# Intake throughput on SQLite and PostgreSQL (BENCH_SECONDS per case, default 15); writes
+# docs/benchmarks.md. See bench/intake.py.
+.PHONY: bench-intake
+bench-intake: install
+	$(PY) bench/intake.py

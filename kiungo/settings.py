@@ -23,6 +23,13 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "development-only-not-secret-kiungo-0123456789-abcdefghijklmnop"
 
+if PRODUCTION:
+    # Source identities are encrypted and hashed with these keys (kiungo/lib/crypto.py);
+    # starting without them would fail at the first SMS instead of now.
+    for _name in ("KIUNGO_FIELD_KEYS", "KIUNGO_HASH_KEY"):
+        if not (env_str(_name) or env_str(f"{_name}_FILE")):
+            raise ImproperlyConfigured(f"{_name} is required in production")
+
 DEBUG = env_bool("KIUNGO_DEBUG", ENV == "development")
 DATA_DIR = Path(env_str("KIUNGO_DATA_DIR", str(BASE_DIR / "data")))
 
@@ -36,7 +43,13 @@ INSTALLED_APPS = [
     "kiungo.geography",
     "kiungo.forces",
     "kiungo.people",
+    "kiungo.network",
+    "kiungo.messaging",
+    "kiungo.alerts",
+    "kiungo.api",
     "kiungo.demo",
+    "ninja",  # its bundled Swagger UI files, so /api/docs needs no CDN
+    "kiungo.bench",  # the intake benchmark's baseline; its URL only with KIUNGO_BENCH=1
     "kiungo.lib.admin.KiungoAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -130,6 +143,7 @@ LANGUAGE_COOKIE_NAME = "kiungo_language"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = not PRODUCTION  # production serves what collectstatic gathered
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # `collectstatic` fills it in production
 STATICFILES_DIRS = [BASE_DIR / "kiungo" / "static"]
 STORAGES = {

@@ -22,15 +22,21 @@ class Capability(StrEnum):
     VIEW_REFERENCE = "view_reference"  # missions, areas, bases, units and who answers where
     VIEW_PEOPLE = "view_people"  # CLA profiles, deployments, supervisors
     MANAGE_REFERENCE = "manage_reference"  # edit reference data and policies (admin site)
+    VIEW_ALERTS = "view_alerts"  # alerts and incidents in scope (sources pseudonymised)
+    LOG_ALERTS = "log_alerts"  # log an alert received by call, radio or in person; use the API
+    TRIAGE_ALERTS = "triage_alerts"  # correct place/threat/level, merge, split, read raw SMS
 
 
+_READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.CLA: frozenset({Capability.VIEW_REFERENCE}),
-    Role.CLA_MANAGER: frozenset({Capability.VIEW_REFERENCE, Capability.VIEW_PEOPLE}),
-    Role.EARLY_WARNING_OFFICER: frozenset({Capability.VIEW_REFERENCE}),
-    Role.UNIT_DUTY_OFFICER: frozenset({Capability.VIEW_REFERENCE}),
-    Role.ANALYST: frozenset({Capability.VIEW_REFERENCE}),
-    Role.LEADERSHIP: frozenset({Capability.VIEW_REFERENCE, Capability.VIEW_PEOPLE}),
+    Role.CLA: frozenset(_READ | {Capability.LOG_ALERTS}),
+    Role.CLA_MANAGER: frozenset(_READ | {Capability.VIEW_PEOPLE, Capability.LOG_ALERTS}),
+    Role.EARLY_WARNING_OFFICER: frozenset(
+        _READ | {Capability.LOG_ALERTS, Capability.TRIAGE_ALERTS}
+    ),
+    Role.UNIT_DUTY_OFFICER: frozenset(_READ),
+    Role.ANALYST: frozenset(_READ),
+    Role.LEADERSHIP: frozenset(_READ | {Capability.VIEW_PEOPLE}),
     Role.ADMINISTRATOR: frozenset(Capability),
 }
 
@@ -53,6 +59,20 @@ class AreaScope:
         if self.everything or area.mission_id in self.missions:
             return True
         return any(area.pcode.startswith(prefix) for prefix in self.prefixes)
+
+    def place_q(self, mission_path: str, area_path: str) -> Q:
+        """A filter for objects with a mission and an optional area (alerts, incidents).
+
+        Objects not yet placed in an area are visible only to whole-mission scopes.
+        """
+        if self.everything:
+            return Q()
+        condition = Q(pk__in=[])
+        if self.missions:
+            condition |= Q(**{f"{mission_path}__in": self.missions})
+        for pcode in self.prefixes:
+            condition |= Q(**{f"{area_path}__pcode__startswith": pcode})
+        return condition
 
     def area_q(self, path: str = "") -> Q:
         """A filter for objects whose area is reached through `path` ("" for Area itself)."""
@@ -148,6 +168,31 @@ def visible_clas(user: User, capability=Capability.VIEW_PEOPLE) -> QuerySet[CLAP
     return CLAProfile.objects.filter(Q(base__in=bases) | Q(supervisor=user)).distinct()
 
 
+def visible_alerts(user: User, capability=Capability.VIEW_ALERTS):
+    """Alerts placed in scope, and those the user logged."""
+    from kiungo.alerts.models import Alert
+
+    s = scope(user, capability)
+    condition = s.place_q("mission_id", "area")
+    if not s.is_empty:
+        condition |= Q(created_by=user)
+    return Alert.objects.filter(condition)
+
+
+def visible_incidents(user: User, capability=Capability.VIEW_ALERTS):
+    from kiungo.alerts.models import Incident
+
+    return Incident.objects.filter(scope(user, capability).place_q("mission_id", "area"))
+
+
+def may(user: User, capability: Capability, mission_id: int | None = None) -> bool:
+    """Whether the user holds `capability` somewhere (in `mission_id`, if given)."""
+    s = scope(user, capability)
+    if mission_id is None or s.everything:
+        return not s.is_empty
+    return mission_id in s.touched_missions
+
+
 _VISIBLE = {
     Mission: visible_missions,
     Area: visible_areas,
@@ -157,15 +202,23 @@ _VISIBLE = {
 }
 
 
+def _finder(model):
+    if model not in _VISIBLE:
+        from kiungo.alerts.models import Alert, Incident
+
+        _VISIBLE.update({Alert: visible_alerts, Incident: visible_incidents})
+    return _VISIBLE[model]
+
+
 def can_see(user: User, obj: Model, capability: Capability | None = None) -> bool:
-    finder = _VISIBLE[type(obj)]
+    finder = _finder(type(obj))
     args = (user,) if capability is None else (user, capability)
     return finder(*args).filter(pk=obj.pk).exists()
 
 
 def access(user: User, model: type[Model], capability: Capability | None = None, **lookup):
     """The object matching `lookup` if the user may see it; Http404 otherwise (no leak)."""
-    finder = _VISIBLE[model]
+    finder = _finder(model)
     queryset = finder(user) if capability is None else finder(user, capability)
     try:
         return queryset.get(**lookup)

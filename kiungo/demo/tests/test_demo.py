@@ -414,6 +414,11 @@ def dump():
 
 
 def wipe():
+    from kiungo.messaging.models import Channel
+    from kiungo.network.models import Contact
+
+    Contact.objects.all().delete()  # demo key contacts live in demo localities (PROTECT)
+    Channel.objects.all().delete()
     Deployment.objects.all().delete()
     User.objects.all().delete()  # with their profiles and role assignments
     ResponsibilityArea.objects.all().delete()

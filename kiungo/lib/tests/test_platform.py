@@ -18,6 +18,8 @@ PRODUCTION = {
     "KIUNGO_ENV": "production",
     "KIUNGO_SECRET_KEY": "k" * 20 + "a-long-random-production-secret-0123456789",
     "KIUNGO_ALLOWED_HOSTS": "kiungo.example.org",
+    "KIUNGO_FIELD_KEYS": "q1Yd5x0mUj3B2m0E8bK4sI9yT0vH6rF1cW7nL2pA5eg=",
+    "KIUNGO_HASH_KEY": "a-long-random-hash-key-for-tests-only-0123456789",
 }
 
 
@@ -61,6 +63,13 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "KIUNGO_SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize("name", ["KIUNGO_FIELD_KEYS", "KIUNGO_HASH_KEY"])
+def test_production_refuses_to_start_without_identity_keys(tmp_path, name):
+    result = manage("check", env=PRODUCTION | {name: "", "KIUNGO_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert f"{name} is required in production" in result.stderr
 
 
 def test_the_secret_key_may_come_from_a_file(tmp_path):

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kiungo.demo import scenario
+from kiungo.demo import channels, scenario
 
 
 class Command(BaseCommand):
@@ -29,7 +29,15 @@ class Command(BaseCommand):
             )
         present = scenario.loaded_missions()
         if len(present) == len(scenario.DEMO_MISSION_CODES):
-            self.stdout.write("Demo scenario already loaded; nothing changed.")
+            # Channels and key contacts came later than the scenario: add them if missing.
+            created = channels.ensure() if channels.missing() else None
+            if created:
+                self.stdout.write(
+                    "Demo scenario already loaded; added the missing demo SMS channels "
+                    f"({len(created.channels)}) and key contacts ({len(created.contacts)})."
+                )
+            else:
+                self.stdout.write("Demo scenario already loaded; nothing changed.")
             self._write_logins()
             return
         if present:
@@ -44,6 +52,8 @@ class Command(BaseCommand):
             raise CommandError(f"Demo scenario not loaded: {error}") from error
         for line in scenario.format_summary(summary):
             self.stdout.write(line)
+        for line in channels.format_created(channels.ensure()):
+            self.stdout.write(line)
         self._write_logins()
 
     def _write_logins(self):
@@ -51,3 +61,9 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins:")
         for line in scenario.format_logins():
             self.stdout.write("  " + line)
+        lines = channels.format_channels()
+        if lines:
+            self.stdout.write("")
+            self.stdout.write("Demo SMS channels (see manage.py play_gateway):")
+            for line in lines:
+                self.stdout.write("  " + line)

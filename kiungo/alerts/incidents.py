@@ -1,0 +1,174 @@
+"""Corroboration: alerts about the same place, threat and time window form one incident."""
+
+import zlib
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from kiungo.alerts.models import CORROBORATION_WINDOW, Alert, AlertEvent, Incident
+
+
+def _lock_place(mission_id: int, area_id: int, threat: str) -> None:
+    """Serialise grouping for one place and threat, so two alerts cannot open two incidents.
+
+    SQLite transactions here already start with BEGIN IMMEDIATE (one writer at a time);
+    PostgreSQL takes a transaction-scoped advisory lock on the (mission, area, threat) key.
+    """
+    if connection.vendor == "postgresql":
+        key = zlib.crc32(f"{mission_id}:{area_id}:{threat}".encode())
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [7301, key - 2**31])
+
+
+def open_incident_for(alert: Alert) -> Incident | None:
+    """The open incident this alert corroborates, if any (call inside a transaction)."""
+    if alert.area_id is None:
+        return None  # an alert that could not be placed is not grouped until a person places it
+    _lock_place(alert.mission_id, alert.area_id, alert.threat)
+    return (
+        Incident.objects.filter(
+            mission_id=alert.mission_id,
+            status=Incident.Status.OPEN,
+            area_id=alert.area_id,
+            threat=alert.threat,
+            last_reported_at__gte=alert.occurred_at - CORROBORATION_WINDOW,
+        )
+        .order_by("-last_reported_at")
+        .first()
+    )
+
+
+def attach(alert: Alert) -> Incident:
+    """Put a new (unsaved or saved) alert into its incident, opening one if needed; saves both."""
+    incident = open_incident_for(alert)
+    if incident is None:
+        incident = Incident.objects.create(
+            mission_id=alert.mission_id,
+            area_id=alert.area_id,
+            threat=alert.threat,
+            level_id=alert.level_id,
+            first_reported_at=alert.occurred_at,
+            last_reported_at=alert.occurred_at,
+            alert_count=1,
+            source_count=1,
+        )
+        alert.incident = incident
+        alert.save()
+        return incident
+
+    new_source = not _same_source_in(incident, alert)
+    alert.incident = incident
+    alert.save()
+    incident.alert_count += 1
+    incident.source_count += int(new_source)
+    incident.last_reported_at = max(incident.last_reported_at, alert.occurred_at)
+    incident.first_reported_at = min(incident.first_reported_at, alert.occurred_at)
+    if alert.level.rank < incident.level.rank:
+        incident.level_id = alert.level_id  # a more severe report raises the incident
+    incident.save(
+        update_fields=[
+            "alert_count",
+            "source_count",
+            "last_reported_at",
+            "first_reported_at",
+            "level",
+        ]
+    )
+    return incident
+
+
+def _same_source_in(incident: Incident, alert: Alert) -> bool:
+    alerts = incident.alerts.all()
+    if alert.contact_id:
+        return alerts.filter(contact_id=alert.contact_id).exists()
+    if alert.sender_hash:
+        return alerts.filter(sender_hash=alert.sender_hash).exists()
+    if alert.created_by_id:
+        return alerts.filter(
+            created_by_id=alert.created_by_id, contact__isnull=True, sender_hash=""
+        ).exists()
+    return False
+
+
+def recount(incident: Incident) -> None:
+    """Recompute an incident's counts, dates and level from its alerts."""
+    alerts = list(incident.alerts.select_related("level"))
+    if not alerts:
+        return
+    incident.alert_count = len(alerts)
+    incident.source_count = len({alert.source_key for alert in alerts})
+    incident.first_reported_at = min(alert.occurred_at for alert in alerts)
+    incident.last_reported_at = max(alert.occurred_at for alert in alerts)
+    incident.level = min((alert.level for alert in alerts), key=lambda level: level.rank)
+    incident.save()
+
+
+@transaction.atomic
+def merge_incidents(target: Incident, others: list[Incident], user) -> Incident:
+    """Move the alerts of `others` into `target`; the others stay, marked MERGED, for history."""
+    now = timezone.now()
+    for other in others:
+        if other.pk == target.pk or other.mission_id != target.mission_id:
+            continue
+        Alert.objects.filter(incident=other).update(incident=target)
+        other.status = Incident.Status.MERGED
+        other.merged_into = target
+        other.alert_count = other.source_count = 0
+        other.save(update_fields=["status", "merged_into", "alert_count", "source_count"])
+        AlertEvent.objects.create(
+            incident=other,
+            at=now,
+            actor=user,
+            channel="web",
+            kind="merged_into",
+            details={"incident": target.reference},
+        )
+        AlertEvent.objects.create(
+            incident=target,
+            at=now,
+            actor=user,
+            channel="web",
+            kind="merged_from",
+            details={"incident": other.reference},
+        )
+    recount(target)
+    return target
+
+
+@transaction.atomic
+def split_alerts(incident: Incident, alerts: list[Alert], user) -> Incident:
+    """Take some alerts out of an incident into a new incident of their own."""
+    moving = [alert for alert in alerts if alert.incident_id == incident.pk]
+    if not moving or len(moving) == incident.alerts.count():
+        raise ValueError("Choose some, but not all, of the incident's alerts to split off.")
+    first = min(moving, key=lambda alert: alert.occurred_at)
+    new = Incident.objects.create(
+        mission_id=incident.mission_id,
+        area_id=first.area_id,
+        threat=first.threat,
+        level_id=first.level_id,
+        first_reported_at=first.occurred_at,
+        last_reported_at=first.occurred_at,
+    )
+    Alert.objects.filter(pk__in=[alert.pk for alert in moving]).update(incident=new)
+    recount(new)
+    recount(incident)
+    now = timezone.now()
+    refs = sorted(alert.reference for alert in moving)
+    AlertEvent.objects.create(
+        incident=incident,
+        at=now,
+        actor=user,
+        channel="web",
+        kind="split",
+        details={"incident": new.reference, "alerts": refs},
+    )
+    AlertEvent.objects.create(
+        incident=new,
+        at=now,
+        actor=user,
+        channel="web",
+        kind="split_from",
+        details={"incident": incident.reference, "alerts": refs},
+    )
+    return new

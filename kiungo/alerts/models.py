@@ -1,0 +1,221 @@
+"""Alerts (one message or call) and incidents (one event, corroborated by its alerts)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kiungo.alerts.taxonomy import Threat
+from kiungo.geography.models import Area
+from kiungo.lib.references import new_reference
+from kiungo.messaging.models import InboundMessage
+from kiungo.missions.models import AlertLevel, Mission
+from kiungo.network.models import Contact
+
+
+def new_incident_reference() -> str:
+    return new_reference("K", 6)
+
+
+def new_alert_reference() -> str:
+    return new_reference("A", 6)
+
+
+class Incident(models.Model):
+    """OPEN > CLOSED, or MERGED into another incident (its alerts moved there)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")  # receiving alerts, awaiting response
+        CLOSED = "closed", _("Closed")
+        MERGED = "merged", _("Merged")  # its alerts now belong to `merged_into`
+
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="incidents")
+    reference = models.CharField(
+        _("reference"), max_length=12, unique=True, default=new_incident_reference
+    )
+    area = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("place"),
+    )
+    threat = models.CharField(_("threat"), max_length=20, choices=Threat.choices)
+    level = models.ForeignKey(
+        AlertLevel, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("level")
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.OPEN
+    )
+    first_reported_at = models.DateTimeField(_("first reported"))
+    last_reported_at = models.DateTimeField(_("last reported"), db_index=True)
+    alert_count = models.PositiveIntegerField(_("alerts"), default=0)
+    source_count = models.PositiveIntegerField(_("distinct sources"), default=0)
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-last_reported_at"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        indexes = [models.Index(fields=["mission", "status", "area", "threat"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="incident_merged_has_target",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+
+class Alert(models.Model):
+    class Source(models.TextChoices):
+        SMS = "sms", _("SMS")
+        CALL = "call", _("Phone call")
+        RADIO = "radio", _("Radio")
+        IN_PERSON = "in_person", _("In person")
+        API = "api", _("API")
+        DEVICE = "device", _("Field device")
+
+    class PlaceMethod(models.TextChoices):
+        PCODE = "pcode", _("P-code")
+        NAME = "name", _("Name or alias")
+        FUZZY = "fuzzy", _("Close spelling")
+        CONTACT_HOME = "contact_home", _("Contact's home locality")
+        POINT = "point", _("Map point")
+        PERSON = "person", _("Set by a person")
+        NONE = "none", _("Not found")
+
+    mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="alerts")
+    reference = models.CharField(
+        _("reference"), max_length=12, unique=True, default=new_alert_reference
+    )
+    source = models.CharField(_("channel"), max_length=10, choices=Source.choices)
+    inbound = models.OneToOneField(
+        InboundMessage, on_delete=models.PROTECT, null=True, blank=True, related_name="alert"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("logged by"),
+    )
+    idempotency_key = models.CharField(max_length=100, blank=True)
+    request_hash = models.CharField(max_length=64, blank=True)
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("source contact"),
+    )
+    sender_hash = models.CharField(max_length=64, blank=True)
+
+    text = models.TextField(_("text as received"))
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    keyword = models.CharField(_("keyword"), max_length=30, blank=True)
+    structured = models.BooleanField(_("structured code"), default=False)
+    threat = models.CharField(_("threat"), max_length=20, choices=Threat.choices)
+    level = models.ForeignKey(
+        AlertLevel, on_delete=models.PROTECT, related_name="alerts", verbose_name=_("level")
+    )
+
+    area = models.ForeignKey(
+        Area,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="alerts",
+        verbose_name=_("place"),
+    )
+    place_text = models.CharField(_("place as given"), max_length=200, blank=True)
+    place_method = models.CharField(
+        _("placed by"), max_length=15, choices=PlaceMethod.choices, default=PlaceMethod.NONE
+    )
+    place_confidence = models.FloatField(_("placement confidence"), default=0.0)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+
+    occurred_at = models.DateTimeField(_("reported at"))
+    received_at = models.DateTimeField(_("received"), db_index=True)
+    needs_review = models.BooleanField(_("needs review"), default=False)
+    review_reasons = models.JSONField(default=list, blank=True)
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
+    )
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        indexes = [models.Index(fields=["mission", "received_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="alert_unique_idempotency_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(place_confidence__gte=0, place_confidence__lte=1),
+                name="alert_confidence_range",
+            ),
+        ]
+
+    def __str__(self):
+        return self.reference
+
+    @property
+    def source_key(self) -> str:
+        """What makes two alerts come from the same source (for corroboration counts)."""
+        if self.contact_id:
+            return f"contact:{self.contact_id}"
+        if self.sender_hash:
+            return f"sender:{self.sender_hash}"
+        if self.created_by_id:
+            return f"user:{self.created_by_id}"
+        return f"alert:{self.pk}"
+
+
+class AlertEvent(models.Model):
+    """Immutable history of an alert or incident: who did what, when, through which channel."""
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    alert = models.ForeignKey(
+        Alert, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    at = models.DateTimeField(_("when"), db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    channel = models.CharField(_("through"), max_length=10, default="system")
+    kind = models.CharField(_("what"), max_length=30)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def __str__(self):
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+CORROBORATION_WINDOW = timedelta(hours=6)

@@ -1,0 +1,215 @@
+"""The alert pipeline: durable, idempotent, never losing a message it could not understand."""
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from django.db import OperationalError, connection
+
+from kiungo.alerts import models
+from kiungo.alerts.intake import IncomingSMS, log_alert, receive_sms
+from kiungo.alerts.models import Alert, Incident
+from kiungo.messaging.models import Channel, InboundMessage
+from kiungo.network.models import Contact
+
+PHONE = "+243997654321"
+
+
+@pytest.fixture
+def channel(world):
+    return Channel.objects.create(mission=world.mission, kind="console", name="Test")
+
+
+@pytest.fixture
+def contact(world):
+    return Contact.objects.create(
+        mission=world.mission,
+        code="NK-BEN-001",
+        name="Kavira Masika",
+        phone=PHONE,
+        home_locality=world.beni,
+    )
+
+
+def sms(text="ALERTE Beni attaque hommes armés", sender=PHONE, external_id="m1", **extra):
+    return IncomingSMS(sender=sender, text=text, external_id=external_id, **extra)
+
+
+def test_an_sms_becomes_a_placed_typed_alert_in_an_incident(channel, contact, world):
+    message, created = receive_sms(channel, sms())
+    assert created and message.state == InboundMessage.State.PROCESSED
+    alert = Alert.objects.get(inbound=message)
+    assert (alert.area, alert.threat, alert.contact) == (world.beni, "attack", contact)
+    assert alert.language == "fr" and alert.structured
+    assert alert.text == "ALERTE Beni attaque hommes armés"
+    assert alert.incident.alert_count == 1
+    contact.refresh_from_db()
+    assert contact.last_heard_at == message.received_at
+
+
+def test_a_national_number_is_normalised_before_matching(channel, contact):
+    receive_sms(channel, sms(sender="0997654321"))
+    assert Alert.objects.get().contact == contact
+
+
+def test_a_redelivery_creates_nothing(channel, world):
+    first, created = receive_sms(channel, sms())
+    again, created_again = receive_sms(channel, sms(text="changed in transit"))
+    assert created and not created_again and again.pk == first.pk
+    assert InboundMessage.objects.count() == 1 and Alert.objects.count() == 1
+
+
+def test_the_same_id_on_another_channel_is_another_message(channel, world):
+    other = Channel.objects.create(mission=world.mission, kind="console", name="Other")
+    receive_sms(channel, sms())
+    receive_sms(other, sms())
+    assert Alert.objects.count() == 2
+
+
+def test_messages_without_gateway_ids_are_all_kept(channel):
+    receive_sms(channel, sms(external_id=""))
+    receive_sms(channel, sms(external_id=""))
+    assert InboundMessage.objects.count() == 2
+
+
+def test_an_unknown_sender_is_accepted(channel, world):
+    message, _ = receive_sms(channel, sms(sender="+243811111111"))
+    alert = Alert.objects.get(inbound=message)
+    assert alert.contact is None and alert.sender_hash == message.sender_hash != ""
+
+
+def test_a_message_that_cannot_be_understood_is_kept_for_a_person(channel, world):
+    with mock.patch("kiungo.alerts.intake.understand", side_effect=RuntimeError("boom")):
+        message, created = receive_sms(channel, sms())
+    assert created
+    message.refresh_from_db()
+    assert message.state == InboundMessage.State.NEEDS_REVIEW
+    assert "boom" in message.error
+    assert not Alert.objects.exists()  # the half-made alert was rolled back, the SMS was not
+
+
+def test_an_unplaced_alert_needs_review_and_stands_alone(channel, world):
+    receive_sms(channel, sms(text="ALERTE Xyzzyville attaque", sender="+243811111111"))
+    receive_sms(
+        channel, sms(text="ALERTE Xyzzyville attaque", sender="+243822222222", external_id="m2")
+    )
+    alerts = list(Alert.objects.all())
+    assert all(alert.needs_review and "place" in alert.review_reasons for alert in alerts)
+    assert len({alert.incident_id for alert in alerts}) == 2
+
+
+def test_a_database_that_refuses_the_write_raises_so_the_gateway_retries(channel):
+    locked = OperationalError("database is locked")
+    with (
+        mock.patch.object(InboundMessage.objects, "create", side_effect=locked),
+        pytest.raises(OperationalError),
+    ):
+        receive_sms(channel, sms())
+    assert not InboundMessage.objects.exists()
+
+
+def test_identities_are_encrypted_in_the_database(channel, contact):
+    receive_sms(channel, sms(raw=f"From={PHONE}&Body=ALERTE"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT sender, raw FROM messaging_inboundmessage")
+        stored = " ".join(cursor.fetchone())
+        cursor.execute("SELECT name, phone FROM network_contact")
+        stored += " ".join(cursor.fetchone())
+    assert "997654321" not in stored and "Kavira" not in stored
+    assert InboundMessage.objects.get().sender == PHONE  # and the application reads it back
+
+
+def test_the_raw_request_is_size_capped(channel):
+    receive_sms(channel, sms(raw="x" * 100_000, text="y" * 10_000))
+    message = InboundMessage.objects.get()
+    assert len(message.raw) == 16 * 1024
+    assert len(message.text) == 2000
+
+
+def test_the_phones_time_is_kept_when_given(channel):
+    sent = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+    message, _ = receive_sms(channel, sms(sent_at=sent))
+    alert = Alert.objects.get(inbound=message)
+    assert alert.occurred_at == sent and alert.received_at == message.received_at
+
+
+def test_api_idempotency(world):
+    ewo = world.users["ewo"]
+    first, created = log_alert(
+        mission=world.mission,
+        user=ewo,
+        idempotency_key="k1",
+        text="Attaque à Beni",
+        source="call",
+        area=world.beni,
+    )
+    again, created_again = log_alert(
+        mission=world.mission,
+        user=ewo,
+        idempotency_key="k1",
+        text="Attaque à Beni",
+        source="call",
+        area=world.beni,
+    )
+    assert created and not created_again and first.pk == again.pk
+    with pytest.raises(ValueError, match="already used"):
+        log_alert(
+            mission=world.mission,
+            user=ewo,
+            idempotency_key="k1",
+            text="Autre chose",
+            source="call",
+            area=world.beni,
+        )
+    # Keys belong to their user: another user's k1 is another alert.
+    other, created_other = log_alert(
+        mission=world.mission,
+        user=world.users["cla"],
+        idempotency_key="k1",
+        text="Attaque à Beni",
+        source="call",
+        area=world.beni,
+    )
+    assert created_other and other.pk != first.pk
+    assert first.place_method == "person" and first.created_by == ewo
+
+
+def test_explicit_choices_win_over_the_text(world):
+    level = world.mission.levels.get(code="critical")
+    alert, _ = log_alert(
+        mission=world.mission,
+        user=world.users["cla"],
+        text="ALERTE Bunia",
+        source="radio",
+        area=world.beni,
+        threat="looting",
+        level=level,
+    )
+    assert (alert.area, alert.threat, alert.level) == (world.beni, "looting", level)
+
+
+def test_a_keyword_can_raise_the_level(channel, world):
+    message, _ = receive_sms(channel, sms(text="ALERTE URGENT Beni attaque"))
+    assert Alert.objects.get(inbound=message).level.code == "critical"
+
+
+def test_an_old_report_does_not_join_a_new_incident(channel, world):
+    receive_sms(channel, sms(sent_at=datetime.now(UTC) - timedelta(hours=20)))
+    receive_sms(channel, sms(external_id="m2"))
+    assert Incident.objects.count() == 2
+
+
+def test_a_colliding_reference_is_drawn_again(channel, world):
+    receive_sms(channel, sms())
+    taken = Alert.objects.get().reference
+    fresh = iter([taken, "AZZZZZZ"])
+    real = models.new_reference
+
+    def colliding_once(prefix, length=5):
+        return next(fresh) if prefix == "A" else real(prefix, length)
+
+    with mock.patch("kiungo.alerts.models.new_reference", side_effect=colliding_once):
+        message, _ = receive_sms(channel, sms(external_id="m2", text="ALERTE Butembo pillage"))
+    message.refresh_from_db()
+    assert message.state == InboundMessage.State.PROCESSED
+    assert Alert.objects.get(inbound=message).reference == "AZZZZZZ"

@@ -1,0 +1,139 @@
+"""Gateway connections and every SMS that crossed them, in and out.
+
+An inbound SMS is written here, raw, before the gateway is told it was received; the alert
+pipeline then reads it. A gateway's message id makes a redelivery find the first row instead
+of creating a second one.
+"""
+
+import json
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from kiungo.lib.crypto import EncryptedTextField
+from kiungo.missions.models import Mission
+
+RAW_LIMIT = 16 * 1024  # bytes of a raw request kept for inspection; a real SMS is far smaller
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        TWILIO = "twilio", "Twilio"
+        AFRICASTALKING = "africastalking", "Africa's Talking"
+        EXTERNAL = "external", _("External HTTP gateway")
+        SMSSYNC = "smssync", _("SMSSync Android relay")
+        CONSOLE = "console", _("Console (development)")
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="channels")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    phone_number = models.CharField(_("gateway number"), max_length=20, blank=True)
+    secrets = EncryptedTextField(
+        _("secrets (JSON)"),
+        blank=True,
+        default="",
+        help_text=_(
+            "Per kind: twilio {account_sid, auth_token}; africastalking {username, "
+            "api_key}; external {secret, send_url}; smssync {secret}."
+        ),
+    )
+    allowed_ips = models.JSONField(
+        _("allowed sender IP addresses"),
+        default=list,
+        blank=True,
+        help_text=_("Empty: any address. Used where a provider signs nothing."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["mission", "name"]
+        verbose_name = _("SMS channel")
+        verbose_name_plural = _("SMS channels")
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+    @property
+    def config(self) -> dict:
+        return json.loads(self.secrets) if self.secrets else {}
+
+    def set_config(self, **values) -> None:
+        self.secrets = json.dumps(values, sort_keys=True)
+
+
+class InboundMessage(models.Model):
+    """One SMS as a gateway delivered it.
+
+    PROCESSED: understood and turned into an alert (or a reply code).
+    NEEDS_REVIEW: stored, but the pipeline failed: an officer looks at the raw message.
+    """
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="inbound")
+    external_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
+    sender = EncryptedTextField(_("sender"), blank=True)
+    sender_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    text = models.TextField(_("text"), blank=True)
+    raw = EncryptedTextField(_("raw request"), blank=True)
+    received_at = models.DateTimeField(_("received"), db_index=True)
+    sent_at = models.DateTimeField(_("sent by the phone"), null=True, blank=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RECEIVED)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("inbound SMS")
+        verbose_name_plural = _("inbound SMS")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="inbound_unique_gateway_id",
+            ),
+        ]
+
+    def __str__(self):
+        return f"SMS {self.pk} via {self.channel_id}"
+
+
+class OutboundMessage(models.Model):
+    """An SMS Kiungo sends: QUEUED > SENT > DELIVERED, or FAILED (permanent) / ERRORED (retry)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")  # waiting for the worker or an SMSSync poll
+        SENT = "sent", _("Sent")  # the gateway accepted it
+        DELIVERED = "delivered", _("Delivered")  # the gateway reported delivery
+        ERRORED = "errored", _("Error, will retry")  # transient failure
+        FAILED = "failed", _("Failed")  # permanent failure (invalid number…): never retried
+
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="outbound")
+    to = EncryptedTextField(_("to"))
+    to_hash = models.CharField(max_length=64, db_index=True)
+    text = models.TextField(_("text"))
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    external_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outbound SMS")
+        verbose_name_plural = _("outbound SMS")
+        indexes = [
+            models.Index(fields=["channel", "external_id"]),
+            models.Index(fields=["state", "channel"]),
+        ]
+
+    def __str__(self):
+        return f"SMS out {self.pk} ({self.state})"
