@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
 from kiungo.alerts import incidents
-from kiungo.alerts.models import Alert
+from kiungo.alerts.models import Alert, new_alert_reference
 from kiungo.alerts.taxonomy import DEFAULT_LEVEL, Threat
 from kiungo.alerts.understanding import understand
 from kiungo.geography.models import Area
@@ -63,21 +63,48 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
             return existing, False
     mission = channel.mission
     sender = normalise_sender(mission, sms.sender)
+    sender_hash = keyed_hash(sender) if sender else ""
     now = timezone.now()
+    text = sms.text[:TEXT_LIMIT]
+
+    # Read-only work first, outside the write transaction: on SQLite that transaction holds
+    # the database's only write lock, so it should hold it for the inserts alone.
+    alert, problem = None, ""
+    try:
+        contact = Contact.objects.with_number(mission, sender).first() if sender else None
+        alert = prepare_alert(
+            mission=mission,
+            text=text,
+            source=Alert.Source.SMS,
+            received_at=now,
+            occurred_at=sms.sent_at,
+            contact=contact,
+            sender_hash=sender_hash,
+        )
+    except DatabaseError:
+        raise  # the gateway must retry: nothing was stored
+    except Exception as error:  # nothing in understanding may lose the message
+        logger.exception("inbound SMS on channel %s not understood", channel.pk)
+        problem = f"{type(error).__name__}: {error}"[:1000]
+
+    state = InboundMessage.State.NEEDS_REVIEW if problem else InboundMessage.State.PROCESSED
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
                 channel=channel,
                 external_id=sms.external_id[:100],
                 sender=sender,
-                sender_hash=keyed_hash(sender) if sender else "",
-                text=sms.text[:TEXT_LIMIT],
+                sender_hash=sender_hash,
+                text=text,
                 raw=sms.raw.encode()[:RAW_LIMIT].decode(errors="ignore"),
                 received_at=now,
                 sent_at=sms.sent_at,
-                state=InboundMessage.State.PROCESSED,
+                state=state,
+                error=problem,
             )
-            _process(message, mission, sender)
+            if alert is not None:
+                alert.inbound = message
+                _save_or_flag(message, alert)
     except IntegrityError:
         # A concurrent delivery of the same message won the race: answer with its row.
         if sms.external_id:
@@ -90,39 +117,36 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
     return message, True
 
 
-REFERENCE_ATTEMPTS = 3  # random references collide rarely: the step is simply redone
+REFERENCE_ATTEMPTS = 3  # random references collide rarely: the insert is simply redone
 
 
-def _process(message: InboundMessage, mission: Mission, sender: str) -> None:
+def _save_or_flag(message: InboundMessage, alert: Alert) -> None:
+    """Save the alert in a savepoint; if that fails, keep the message, flagged for a person."""
     try:
         for attempt in range(REFERENCE_ATTEMPTS):
             try:
                 with transaction.atomic():
-                    contact = (
-                        Contact.objects.with_number(mission, sender).first() if sender else None
-                    )
-                    alert_from_text(
-                        mission=mission,
-                        text=message.text,
-                        source=Alert.Source.SMS,
-                        received_at=message.received_at,
-                        occurred_at=message.sent_at,
-                        contact=contact,
-                        sender_hash=message.sender_hash,
-                        inbound=message,
-                    )
+                    save_alert(alert)
                 return
             except IntegrityError:
                 if attempt == REFERENCE_ATTEMPTS - 1:
                     raise
-    except Exception as error:  # nothing in understanding may lose the message
+                alert.reference = new_alert_reference()
+    except Exception as error:  # the SMS is stored either way; a person takes it from here
         logger.exception("inbound SMS %s stored but not processed", message.pk)
         message.state = InboundMessage.State.NEEDS_REVIEW
         message.error = f"{type(error).__name__}: {error}"[:1000]
         message.save(update_fields=["state", "error"])
 
 
-def alert_from_text(
+def alert_from_text(**fields) -> Alert:
+    """Understand `text`, let explicit choices win, then save the alert into its incident."""
+    alert = prepare_alert(**fields)
+    save_alert(alert)
+    return alert
+
+
+def prepare_alert(
     *,
     mission: Mission,
     text: str,
@@ -141,7 +165,10 @@ def alert_from_text(
     latitude: float | None = None,
     longitude: float | None = None,
 ) -> Alert:
-    """Understand `text`, let explicit choices (area, threat, level) win, save, group."""
+    """An unsaved alert: the text understood, explicit choices (area, threat, level) winning.
+
+    Only reads the database, so it can run before the write transaction starts.
+    """
     understood = understand(mission, text, contact)
     reasons = list(understood.review_reasons)
     if level is None:
@@ -180,10 +207,14 @@ def alert_from_text(
         reasons.append("place")
     alert.review_reasons = reasons
     alert.needs_review = bool(reasons)
-    incidents.attach(alert)
-    if contact is not None:
-        Contact.objects.filter(pk=contact.pk).update(last_heard_at=received_at)
     return alert
+
+
+def save_alert(alert: Alert) -> None:
+    """Save a prepared alert into its incident (call inside a transaction)."""
+    incidents.attach(alert)
+    if alert.contact_id is not None:
+        Contact.objects.filter(pk=alert.contact_id).update(last_heard_at=alert.received_at)
 
 
 def _level(mission: Mission, code: str) -> AlertLevel:

@@ -659,7 +659,7 @@ def sms_world(world, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError(f"cannot read message from {NUMBER}")
 
-    monkeypatch.setattr(intake, "alert_from_text", broken)
+    monkeypatch.setattr(intake, "prepare_alert", broken)
     failed, _ = receive_sms(
         channel,
         IncomingSMS(
