@@ -1,12 +1,12 @@
 /* Kiungo incident board: keep the table current without reloading the page.
-   Every 2 s while the tab is visible, ask for a tiny stamp; fetch the table only when it
+   Every 0.75 s while the tab is visible, ask for a tiny stamp; fetch the table only when it
    changed. Ages tick locally from the server's own figures (a phone's clock may be wrong). */
 (function () {
   "use strict";
   var ages = document.getElementById("board-ages");
   var board = document.getElementById("board");
   if (!ages || !board || !window.fetch) return;
-  var POLL = 2000, TICK = 30000;
+  var POLL = 750, TICK = 30000;
   var loadedAt = Date.now(), busy = false;
 
   function get(url) {
