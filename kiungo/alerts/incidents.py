@@ -5,6 +5,7 @@ import zlib
 from django.db import connection, transaction
 from django.utils import timezone
 
+from kiungo.alerts import routing
 from kiungo.alerts.models import CORROBORATION_WINDOW, Alert, AlertEvent, Incident
 
 
@@ -33,27 +34,38 @@ def open_incident_for(alert: Alert) -> Incident | None:
             threat=alert.threat,
             last_reported_at__gte=alert.occurred_at - CORROBORATION_WINDOW,
         )
+        .select_related("level", "unit", "base")
         .order_by("-last_reported_at")
         .first()
     )
 
 
 def attach(alert: Alert) -> Incident:
-    """Put a new (unsaved or saved) alert into its incident, opening one if needed; saves both."""
+    """Put a new (unsaved or saved) alert into its incident, opening one if needed; saves both.
+
+    A new incident is routed (one query for the responsible unit, one for the "routed" event).
+    A more severe or earlier report tightens the deadlines of the incident it joins (never
+    loosens them); an alert joining at the same level and time costs no routing query.
+    """
     incident = open_incident_for(alert)
+    now = timezone.now()
     if incident is None:
-        incident = Incident.objects.create(
+        incident = Incident(
             mission_id=alert.mission_id,
-            area_id=alert.area_id,
+            area=alert.area,
             threat=alert.threat,
-            level_id=alert.level_id,
+            level=alert.level,
             first_reported_at=alert.occurred_at,
             last_reported_at=alert.occurred_at,
             alert_count=1,
             source_count=1,
         )
+        routing.plan(incident)
+        incident.routed_at = now
+        incident.save()
         alert.incident = incident
         alert.save()
+        routing.record(incident, now)
         return incident
 
     new_source = not _same_source_in(incident, alert)
@@ -62,18 +74,21 @@ def attach(alert: Alert) -> Incident:
     incident.alert_count += 1
     incident.source_count += int(new_source)
     incident.last_reported_at = max(incident.last_reported_at, alert.occurred_at)
+    earlier = alert.occurred_at < incident.first_reported_at
     incident.first_reported_at = min(incident.first_reported_at, alert.occurred_at)
-    if alert.level.rank < incident.level.rank:
-        incident.level_id = alert.level_id  # a more severe report raises the incident
-    incident.save(
-        update_fields=[
-            "alert_count",
-            "source_count",
-            "last_reported_at",
-            "first_reported_at",
-            "level",
-        ]
+    raised = alert.level.rank < incident.level.rank
+    if raised:
+        incident.level = alert.level  # a more severe report raises the incident
+    fields = ["alert_count", "source_count", "last_reported_at", "first_reported_at", "level"]
+    rerouted = (raised or earlier or incident.acknowledge_due_at is None) and routing.plan(
+        incident, find_unit=False, tighten_only=True
     )
+    if rerouted:
+        incident.routed_at = now
+        fields += routing.ROUTING_FIELDS
+    incident.save(update_fields=fields)
+    if rerouted:
+        routing.record(incident, now)
     return incident
 
 
@@ -132,6 +147,7 @@ def merge_incidents(target: Incident, others: list[Incident], user) -> Incident:
             details={"incident": other.reference},
         )
     recount(target)
+    routing.route(target, now=now)
     return target
 
 
@@ -171,4 +187,6 @@ def split_alerts(incident: Incident, alerts: list[Alert], user) -> Incident:
         kind="split_from",
         details={"incident": incident.reference, "alerts": refs},
     )
+    routing.route(new, now=now)
+    routing.route(incident, now=now)
     return new

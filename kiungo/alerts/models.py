@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kiungo.alerts.taxonomy import Threat
@@ -24,7 +25,14 @@ def new_alert_reference() -> str:
 
 
 class Incident(models.Model):
-    """OPEN > CLOSED, or MERGED into another incident (its alerts moved there)."""
+    """OPEN > CLOSED, or MERGED into another incident (its alerts moved there).
+
+    Routing (kiungo.alerts.routing): when it opens, an incident goes to the unit whose area of
+    responsibility holds its place (`unit`, `base`; both empty if none does, for the
+    early-warning cell to assign) and gets its deadlines from its level, counted from the first
+    report. A rise in level, a merge, a split or a correction re-routes it; an early-warning
+    officer may reassign it to another unit of the mission.
+    """
 
     class Status(models.TextChoices):
         OPEN = "open", _("Open")  # receiving alerts, awaiting response
@@ -57,6 +65,29 @@ class Incident(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged"
     )
+    unit = models.ForeignKey(
+        "forces.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("responsible unit"),
+    )
+    base = models.ForeignKey(
+        "forces.Base",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="incidents",
+        verbose_name=_("base"),
+    )
+    routed_at = models.DateTimeField(_("routed"), null=True, blank=True)
+    acknowledge_due_at = models.DateTimeField(
+        _("acknowledge by"), null=True, blank=True, db_index=True
+    )
+    respond_due_at = models.DateTimeField(
+        _("decide a response by"), null=True, blank=True, db_index=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -74,6 +105,19 @@ class Incident(models.Model):
 
     def __str__(self):
         return self.reference
+
+    def _past(self, due) -> bool:
+        return self.status == self.Status.OPEN and due is not None and due < timezone.now()
+
+    @property
+    def acknowledge_overdue(self) -> bool:
+        """Open and past its deadline to acknowledge."""
+        return self._past(self.acknowledge_due_at)
+
+    @property
+    def respond_overdue(self) -> bool:
+        """Open and past its deadline to decide a response."""
+        return self._past(self.respond_due_at)
 
 
 class Alert(models.Model):

@@ -120,7 +120,7 @@ def board_rows(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     """Most severe first, then oldest first; with what a row shows, in one query."""
     pending = Alert.objects.filter(incident=OuterRef("pk"), needs_review=True)
     return (
-        incidents.select_related("area", "level", "mission")
+        incidents.select_related("area", "level", "mission", "unit", "base")
         .annotate(needs_review=Exists(pending))
         .order_by("level__rank", "first_reported_at", "pk")
     )
@@ -223,6 +223,8 @@ EVENT_KINDS = {
     "split": gettext_lazy("Alerts split off"),
     "split_from": gettext_lazy("Split off from another incident"),
     "alert_moved_out": gettext_lazy("Alert moved to another incident"),
+    "routed": gettext_lazy("Routed to the responsible unit"),
+    "reassigned": gettext_lazy("Reassigned to another unit"),
 }
 
 DETAIL_LABELS = {

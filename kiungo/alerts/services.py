@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from kiungo.alerts import incidents
+from kiungo.alerts import incidents, routing
 from kiungo.alerts.models import Alert, AlertEvent, Incident
 from kiungo.geography.models import Area
 from kiungo.missions.models import AlertLevel
@@ -23,6 +23,7 @@ def correct_alert(
     corroborates (opening one if none); the old incident is recounted, or marked merged into
     the new one if it has no alert left. A person who placed the alert has reviewed it.
     Records one "corrected" event (old → new); returns the alert unchanged if nothing changed.
+    Both incidents touched are re-routed (unit and deadlines; a "routed" event if they change).
     """
     alert = Alert.objects.select_related("area", "level", "incident").get(pk=alert.pk)
     changes = {}
@@ -53,6 +54,7 @@ def correct_alert(
         alert.save()
         new = incidents.attach(alert)
         incidents.recount(new)
+        routing.route(new, now=now)
         if old is not None and old.pk != new.pk:
             changes["incident"] = [old.reference, new.reference]
             _after_move_out(old, alert, new, user, channel, now)
@@ -60,6 +62,7 @@ def correct_alert(
         alert.save()
         new = old
         incidents.recount(old)
+        routing.route(old, now=now)
     AlertEvent.objects.create(
         alert=alert, incident=new, at=now, actor=user, channel=channel, kind="corrected",
         details=changes,
@@ -75,6 +78,7 @@ def _after_move_out(old: Incident, alert: Alert, new: Incident, user, channel, n
     old.refresh_from_db()
     if old.alerts.exists():
         incidents.recount(old)
+        routing.route(old, now=now)
         return
     # Its only alert now belongs elsewhere: the incident is that one, as after a merge.
     old.status = Incident.Status.MERGED

@@ -109,9 +109,9 @@ def _incident_context(request, incident, **forms):
 def _get_incident(request, reference, capability=None):
     args = {} if capability is None else {"capability": capability}
     incident = access(request.user, Incident, reference=reference.upper(), **args)
-    return Incident.objects.select_related("area", "level", "mission", "merged_into").get(
-        pk=incident.pk
-    )
+    return Incident.objects.select_related(
+        "area", "level", "mission", "merged_into", "unit", "base"
+    ).get(pk=incident.pk)
 
 
 @login_required

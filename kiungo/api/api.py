@@ -267,6 +267,10 @@ class IncidentOut(Schema):
     alert_count: int
     source_count: int = Field(description="Distinct sources among its alerts.")
     merged_into: str | None = Field(description="For a merged incident, where its alerts went.")
+    unit: str | None = Field(
+        description="Code of the unit responsible; null while unrouted (no unit's area of "
+        "responsibility holds the place: the early-warning cell assigns it)."
+    )
 
 
 class IncidentDetailOut(IncidentOut):
@@ -382,7 +386,10 @@ def alert_rows(alerts: QuerySet[Alert]) -> list[dict]:
 
 def incident_rows(incidents: QuerySet[Incident]) -> list[dict]:
     rows = incidents.values(
-        *INCIDENT_FIELDS, **_PLACED, merged_into_reference=F("merged_into__reference")
+        *INCIDENT_FIELDS,
+        **_PLACED,
+        merged_into_reference=F("merged_into__reference"),
+        unit_code=F("unit__code"),
     )
     result = []
     for row in rows:
@@ -391,6 +398,7 @@ def incident_rows(incidents: QuerySet[Incident]) -> list[dict]:
         out["first_reported_at"] = _utc(row["first_reported_at"])
         out["last_reported_at"] = _utc(row["last_reported_at"])
         out["merged_into"] = row["merged_into_reference"]
+        out["unit"] = row["unit_code"]
         result.append(out)
     return result
 

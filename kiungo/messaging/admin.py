@@ -25,7 +25,16 @@ class ChannelForm(forms.ModelForm):
 
     class Meta:
         model = Channel
-        fields = ["mission", "kind", "name", "phone_number", "secrets", "allowed_ips", "active"]
+        fields = [
+            "mission",
+            "kind",
+            "name",
+            "phone_number",
+            "secrets",
+            "allowed_ips",
+            "send_per_minute",
+            "active",
+        ]
 
     def clean_secrets(self):
         text = self.cleaned_data["secrets"].strip()

@@ -10,6 +10,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kiungo.lib.crypto import EncryptedTextField
@@ -47,6 +48,11 @@ class Channel(models.Model):
         help_text=_("Empty: any address. Used where a provider signs nothing."),
     )
     active = models.BooleanField(_("active"), default=True)
+    send_per_minute = models.PositiveIntegerField(
+        _("messages sent per minute"),
+        default=60,
+        help_text=_("The worker sends no more than this through the channel in any minute."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -105,7 +111,21 @@ class InboundMessage(models.Model):
 
 
 class OutboundMessage(models.Model):
-    """An SMS Kiungo sends: QUEUED > SENT > DELIVERED, or FAILED (permanent) / ERRORED (retry)."""
+    """An SMS Kiungo sends (one row per SMS part; see messaging/outbox.py).
+
+    QUEUED > SENT > DELIVERED, with ERRORED (transient: retried) and FAILED (permanent):
+
+        QUEUED --send ok--> SENT --report--> DELIVERED
+          |  ^                 `--report--> FAILED (the handset never got it)
+          |  '-- rate limit: next_attempt_at moves to the next minute, no attempt counted
+          |--transient error--> ERRORED --retry at next_attempt_at--> SENT / ERRORED / FAILED
+          '--permanent error, or the 10th transient one--> FAILED (never retried)
+
+    The worker (messaging/delivery.py) takes QUEUED and ERRORED rows whose `next_attempt_at`
+    has come and holds one with a lease (`claimed_until`) while it sends, so two workers never
+    send the same row and a crashed worker's claim expires. Rows of a pulling channel
+    (SMSSync) stay QUEUED until the phone's poll claims them (QUEUED > SENT).
+    """
 
     class State(models.TextChoices):
         QUEUED = "queued", _("Queued")  # waiting for the worker or an SMSSync poll
@@ -120,8 +140,11 @@ class OutboundMessage(models.Model):
     text = models.TextField(_("text"))
     state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     external_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)  # sends tried (rate-limit waits not)
     error = models.TextField(_("error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
+    # A worker's lease while it sends; NULL or past: free (a crashed worker's claim expires).
+    claimed_until = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)

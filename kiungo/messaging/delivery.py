@@ -1,0 +1,208 @@
+"""Sending the outbox: `deliver_due()` hands due messages to their gateways, with retries.
+
+Called in a loop by `manage.py worker`; several workers (processes, machines) may run side
+by side. For each due message (QUEUED or ERRORED, `next_attempt_at` reached, not on a
+pulling SMSSync channel, no live claim):
+
+1. Claim it: one conditional UPDATE sets a lease (`claimed_until`, LEASE from now) only where
+   the state is still QUEUED/ERRORED and no live lease exists; the worker proceeds only if
+   exactly one row changed. Two workers racing for a row: the database serialises the two
+   UPDATEs, the second finds the lease set and changes nothing ("another worker got there
+   first"). No transaction is held open while the gateway is called.
+2. Respect the channel's `send_per_minute`: messages sent in the last 60 s, plus those other
+   workers hold right now, are counted; at the limit the message waits for the next minute
+   (its `next_attempt_at` moves; no attempt is counted).
+3. Send, and write the outcome at once (a delivery report may follow within a second):
+   - accepted: SENT with the gateway's id, `sent_at`, attempts + 1, lease released;
+   - TransportError(permanent=True): FAILED with the error, never retried;
+   - TransportError(permanent=False), or any other exception (logged with the message id;
+     the loop goes on): ERRORED, attempts + 1, retried after an exponential backoff (30 s,
+     1 min, 2 min, 4 min… at most 1 h, ±10 % jitter); the 10th failure makes it FAILED.
+
+Sent twice? Not by two workers (the claim), and not after the outcome was written. The one
+window: a worker that dies after the gateway accepted a message but before its UPDATE lands
+leaves the row QUEUED/ERRORED with a lease; when the lease expires another worker sends it
+again, once. Closing that window needs the gateway to drop repeats by a key of ours: the
+external (RapidPro-style) transport already sends the same `webhook-id` (`kiungo-out-<pk>`)
+on every attempt for that purpose; Twilio's Messages API and Africa's Talking's SMS API
+offer no idempotency key, so for them the window remains (a duplicate SMS beats a lost one).
+LEASE must outlast a send (the HTTP timeout is 10 s) or a slow send could be taken over.
+"""
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.db import OperationalError
+from django.db.models import F, Q
+from django.utils import timezone
+
+from kiungo.lib.logging import redact
+from kiungo.messaging.gateways import TRANSPORTS, TransportError, transport_for
+from kiungo.messaging.models import OutboundMessage
+
+logger = logging.getLogger(__name__)
+
+State = OutboundMessage.State
+SENDABLE = [State.QUEUED, State.ERRORED]
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 10
+BACKOFF_FIRST = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+JITTER = 0.1
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def backoff(failures: int) -> timedelta:
+    """The wait after the `failures`-th failed attempt: 30 s doubling, capped, ±10 %."""
+    base = min(BACKOFF_FIRST * 2 ** max(failures - 1, 0), BACKOFF_CAP)
+    return base * random.uniform(1 - JITTER, 1 + JITTER)  # noqa: S311 -- jitter, not a secret
+
+
+def _lease_free(now: datetime) -> Q:
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+
+
+def _pulling_kinds() -> list[str]:
+    return [kind for kind, transport in TRANSPORTS.items() if transport.pulls]
+
+
+def due(now: datetime, limit: int) -> list[int]:
+    """Ids of the messages the worker should try now, oldest deadline first."""
+    return list(
+        OutboundMessage.objects.filter(state__in=SENDABLE, next_attempt_at__lte=now)
+        .filter(_lease_free(now))
+        .filter(channel__active=True)
+        .exclude(channel__kind__in=_pulling_kinds())
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def claim(pk: int, now: datetime) -> bool:
+    """Take the lease on one message; False when another worker holds it or it moved on.
+
+    The WHERE clause repeats every condition `due()` read, so the UPDATE alone decides: a row
+    another worker claimed (or sent, or pushed back) between our SELECT and here is left alone.
+    """
+    return (
+        OutboundMessage.objects.filter(pk=pk, state__in=SENDABLE, next_attempt_at__lte=now)
+        .filter(_lease_free(now))
+        .update(claimed_until=now + LEASE, updated_at=now)
+        == 1
+    )
+
+
+def _finish(pk: int, *, tries: int = 1, **fields) -> None:
+    """Write an outcome and release the lease. Conditional on the state still being sendable,
+    so it never undoes a state a delivery report wrote in the meantime. `tries` > 1: a busy
+    database (SQLite's lock) gets a few short retries before the error propagates."""
+    fields.setdefault("claimed_until", None)
+    fields.setdefault("updated_at", timezone.now())
+    for attempt in range(1, tries + 1):
+        try:
+            OutboundMessage.objects.filter(pk=pk, state__in=SENDABLE).update(**fields)
+            return
+        except OperationalError:
+            if attempt == tries:
+                raise
+            time.sleep(0.05 * attempt)
+
+
+def _at_rate_limit(message: OutboundMessage, now: datetime) -> bool:
+    channel = message.channel
+    recent = (
+        OutboundMessage.objects.filter(channel=channel)
+        .filter(
+            Q(sent_at__gt=now - RATE_WINDOW)
+            | Q(state__in=SENDABLE, claimed_until__gte=now)  # being sent by other workers
+        )
+        .exclude(pk=message.pk)
+        .count()
+    )
+    return recent >= channel.send_per_minute
+
+
+def _failed(message: OutboundMessage, error: str, now: datetime, *, permanent: bool) -> None:
+    attempts = message.attempts + 1
+    error = redact(error)[:1000]
+    if permanent:
+        logger.warning("outbound %s failed permanently", message.pk)
+        _finish(message.pk, state=State.FAILED, attempts=attempts, error=error)
+    elif attempts >= MAX_ATTEMPTS:
+        logger.warning("outbound %s: gave up after %s attempts", message.pk, attempts)
+        _finish(
+            message.pk,
+            state=State.FAILED,
+            attempts=attempts,
+            error=f"gave up after {attempts} attempts: {error}"[:1000],
+        )
+    else:
+        wait = backoff(attempts)
+        logger.info("outbound %s: attempt %s failed, retry in %ss", message.pk, attempts, wait)
+        _finish(
+            message.pk,
+            state=State.ERRORED,
+            attempts=attempts,
+            error=error,
+            next_attempt_at=now + wait,
+        )
+
+
+def deliver_one(pk: int, now: datetime) -> bool:
+    """Claim, rate-check and send one message; True when the gateway accepted it."""
+    if not claim(pk, now):
+        return False  # another worker got there first
+    message = None
+    try:
+        message = OutboundMessage.objects.select_related("channel").get(pk=pk)
+        if _at_rate_limit(message, now):
+            next_minute = now.replace(second=0, microsecond=0) + RATE_WINDOW
+            _finish(pk, next_attempt_at=next_minute)  # waiting is not an attempt
+            return False
+        external_id = transport_for(message.channel).send(message)
+    except TransportError as error:
+        _failed(message, error.message, now, permanent=error.permanent)
+        return False
+    except Exception as error:
+        # A bad row (broken channel config, a transport bug) must not stop the loop: it
+        # counts as a failed attempt and pushes its own deadline forward.
+        logger.exception("outbound %s: unexpected error while sending", pk)
+        if message is None:
+            _finish(pk, attempts=F("attempts") + 1, next_attempt_at=now + backoff(1))
+        else:
+            _failed(message, f"unexpected error: {type(error).__name__}", now, permanent=False)
+        return False
+    # The write that matters most: without it the message is sent again after the lease.
+    _finish(
+        pk,
+        tries=5,
+        state=State.SENT,
+        external_id=str(external_id or "")[:100],
+        sent_at=now,
+        attempts=message.attempts + 1,
+        error="",
+    )
+    logger.info("outbound %s sent through channel %s", pk, message.channel_id)
+    return True
+
+
+def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
+    """Send up to `limit` due messages; returns how many the gateways accepted.
+
+    `now`: a fixed clock for every message (tests); by default the time of each message's
+    turn, so a slow batch does not stamp stale times.
+    """
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
+    sent = 0
+    for pk in due(clock(), limit):
+        try:
+            sent += deliver_one(pk, clock())
+        except Exception:
+            # Only a database error lands here (the claim or the outcome could not be
+            # written): a claimed message is taken again when its lease expires, an unclaimed
+            # one on the next pass; the other messages still get their try.
+            logger.exception("outbound %s: database error, left for a later pass", pk)
+    return sent

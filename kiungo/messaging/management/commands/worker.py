@@ -1,0 +1,83 @@
+"""`manage.py worker [--once] [--interval 1.0]`: the background loop (DESIGN.md: no broker).
+
+Each iteration sends the due outbox (`messaging.delivery.deliver_due`) and runs every task
+registered in `kiungo.lib.worker`. Run as many workers as you like, on as many machines: each
+row is claimed with a conditional UPDATE, so nothing is done twice. SIGTERM or SIGINT stop
+the loop after the current iteration. Logs carry ids only, never phone numbers.
+"""
+
+import logging
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connections
+
+from kiungo.lib import worker
+from kiungo.messaging.delivery import deliver_due
+
+logger = logging.getLogger("kiungo.worker")
+
+BATCH = 50
+
+
+class Command(BaseCommand):
+    help = "Send queued SMS and run the registered background tasks, in a loop."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="run one iteration and exit")
+        parser.add_argument(
+            "--interval", type=float, default=1.0, help="seconds between iterations (1.0)"
+        )
+
+    def handle(self, *args, once=False, interval=1.0, **options):
+        self.stopping = False
+        previous = {
+            signum: signal.signal(signum, self._stop) for signum in (signal.SIGTERM, signal.SIGINT)
+        }
+        logger.info("worker started (%s registered tasks)", len(worker.registered()))
+        try:
+            while True:
+                busy = self.iteration()
+                if once or self.stopping:
+                    break
+                if not busy:
+                    self._sleep(interval)
+                if self.stopping:
+                    break
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        logger.info("worker stopped")
+
+    def _stop(self, signum, frame):
+        logger.info("worker: signal %s, stopping after this iteration", signum)
+        self.stopping = True
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stopping and (left := end - time.monotonic()) > 0:
+            time.sleep(min(left, 0.2))
+
+    def iteration(self) -> bool:
+        """One pass; True when a full batch was sent (more may be due: no pause)."""
+        _close_stale_connections()
+        busy = False
+        try:
+            busy = deliver_due(limit=BATCH) >= BATCH
+        except Exception:
+            logger.exception("worker: sending the outbox failed")
+        for task in worker.registered():
+            try:
+                task()
+            except Exception:
+                logger.exception("worker: task %s failed", getattr(task, "__name__", task))
+        _close_stale_connections()
+        return busy
+
+
+def _close_stale_connections() -> None:
+    """Drop connections that went stale (CONN_MAX_AGE, a restarted database) between passes.
+    Never inside a transaction: a test (or a caller) that wraps the worker in one keeps it."""
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        close_old_connections()
