@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from kiungo.lib.validators import validate_country, validate_language_list, validate_time_zone
 
@@ -170,6 +171,14 @@ def validate_alert_policy(levels: list[AlertLevel], steps: dict[int, list[Escala
     if errors:
         raise ValidationError(errors)
 
+
+# Level names are data (a mission may rename them); the default ones are translated on screen.
+DEFAULT_LEVEL_NAMES = (
+    gettext_noop("Critical"),
+    gettext_noop("High"),
+    gettext_noop("Medium"),
+    gettext_noop("Low"),
+)
 
 DEFAULT_POLICY = [
     # (code, name, acknowledge, respond, [(target, after)])
