@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+import kiungo.lib.converters  # noqa: F401 -- registers <code:...>
 from kiungo.api.api import api
 from kiungo.lib.env import env_bool
 from kiungo.lib.health import health

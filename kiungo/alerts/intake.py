@@ -9,7 +9,7 @@ the gateway still gets its success answer (a retry would fail the same way).
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
@@ -55,6 +55,7 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
     A redelivery (same channel and gateway id) returns the first message and creates nothing.
     Database errors propagate: the caller answers 503 so that the gateway retries.
     """
+    sms = _without_nul(sms)
     if sms.external_id:
         existing = InboundMessage.objects.filter(
             channel=channel, external_id=sms.external_id
@@ -115,6 +116,18 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
                 return existing, False
         raise
     return message, True
+
+
+def _without_nul(sms: IncomingSMS) -> IncomingSMS:
+    """NUL characters mean nothing in an SMS, and PostgreSQL text cannot hold them: a message
+    carrying one would fail on every retry (a poison message), so they are dropped here."""
+    return replace(
+        sms,
+        sender=sms.sender.replace("\x00", ""),
+        text=sms.text.replace("\x00", ""),
+        external_id=sms.external_id.replace("\x00", ""),
+        raw=sms.raw.replace("\x00", ""),
+    )
 
 
 REFERENCE_ATTEMPTS = 3  # random references collide rarely: the insert is simply redone

@@ -156,3 +156,20 @@ def test_production_logs_are_json_and_redacted(tmp_path):
     line = json.loads(result.stderr.strip().splitlines()[-1])
     assert line["level"] == "WARNING" and line["logger"] == "kiungo.test"
     assert line["message"] == "alert from [phone]"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/areas/CD%0061/",
+        "/incidents/K%00X/",
+        "/alerts/A%00X/",
+        "/incidents/?area=Be%00ni",
+        "/responsibility/?mission=1&place=Be%00ni",
+        "/api/alerts/A%00X",
+    ],
+)
+def test_a_nul_byte_in_an_address_is_a_clear_error_not_a_500(client, world, path):
+    # PostgreSQL refuses NUL in text; such input must stop at the URL or the form.
+    client.force_login(world.users["ewo"])
+    assert client.get(path).status_code in (400, 401, 404, 200)

@@ -192,11 +192,14 @@ def apply_status_updates(channel: Channel, updates: list[tuple[str, str, str]]) 
     changed = 0
     now = timezone.now()
     for external_id, state, error in updates:
-        if not external_id or state not in MOVES_FROM:
+        # No id of ours holds a NUL (PostgreSQL text cannot): such a report matches nothing.
+        if not external_id or "\x00" in external_id or state not in MOVES_FROM:
             continue
         fields = {"state": state, "updated_at": now}
         if state == State.FAILED:
-            fields["error"] = redact(error)[:1000] or "The gateway reported a failure."
+            fields["error"] = redact(error.replace("\x00", ""))[:1000] or (
+                "The gateway reported a failure."
+            )
         changed += OutboundMessage.objects.filter(
             channel=channel, external_id=external_id, state__in=MOVES_FROM[state]
         ).update(**fields)
