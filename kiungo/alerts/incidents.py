@@ -130,20 +130,20 @@ def merge_incidents(target: Incident, others: list[Incident], user) -> Incident:
         other.merged_into = target
         other.alert_count = other.source_count = 0
         other.save(update_fields=["status", "merged_into", "alert_count", "source_count"])
-        AlertEvent.objects.create(
-            incident=other,
+        AlertEvent.record(
+            "merged_into",
             at=now,
             actor=user,
             channel="web",
-            kind="merged_into",
+            incident=other,
             details={"incident": target.reference},
         )
-        AlertEvent.objects.create(
-            incident=target,
+        AlertEvent.record(
+            "merged_from",
             at=now,
             actor=user,
             channel="web",
-            kind="merged_from",
+            incident=target,
             details={"incident": other.reference},
         )
     recount(target)
@@ -171,20 +171,20 @@ def split_alerts(incident: Incident, alerts: list[Alert], user) -> Incident:
     recount(incident)
     now = timezone.now()
     refs = sorted(alert.reference for alert in moving)
-    AlertEvent.objects.create(
-        incident=incident,
+    AlertEvent.record(
+        "split",
         at=now,
         actor=user,
         channel="web",
-        kind="split",
+        incident=incident,
         details={"incident": new.reference, "alerts": refs},
     )
-    AlertEvent.objects.create(
-        incident=new,
+    AlertEvent.record(
+        "split_from",
         at=now,
         actor=user,
         channel="web",
-        kind="split_from",
+        incident=new,
         details={"incident": incident.reference, "alerts": refs},
     )
     routing.route(new, now=now)

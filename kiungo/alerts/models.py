@@ -261,5 +261,20 @@ class AlertEvent(models.Model):
     def __str__(self):
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
 
+    @classmethod
+    def record(
+        cls, kind, *, at, actor=None, channel="system", incident=None, alert=None, details=None
+    ) -> "AlertEvent":
+        """Append one event to the timeline (events are never changed afterwards)."""
+        return cls.objects.create(
+            kind=kind,
+            at=at,
+            actor=actor,
+            channel=channel,
+            incident=incident,
+            alert=alert,
+            details=details or {},
+        )
+
 
 CORROBORATION_WINDOW = timedelta(hours=6)

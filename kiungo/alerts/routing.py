@@ -83,8 +83,8 @@ def record(
         "respond_due_at": _iso(incident.respond_due_at),
         **extra,
     }
-    return AlertEvent.objects.create(
-        incident=incident, at=now, actor=actor, channel=channel, kind=kind, details=details
+    return AlertEvent.record(
+        kind, at=now, actor=actor, channel=channel, incident=incident, details=details
     )
 
 

@@ -63,18 +63,27 @@ def correct_alert(
         new = old
         incidents.recount(old)
         routing.route(old, now=now)
-    AlertEvent.objects.create(
-        alert=alert, incident=new, at=now, actor=user, channel=channel, kind="corrected",
+    AlertEvent.record(
+        "corrected",
+        at=now,
+        actor=user,
+        channel=channel,
+        alert=alert,
+        incident=new,
         details=changes,
-    )  # fmt: skip
+    )
     return alert
 
 
 def _after_move_out(old: Incident, alert: Alert, new: Incident, user, channel, now) -> None:
-    AlertEvent.objects.create(
-        incident=old, at=now, actor=user, channel=channel, kind="alert_moved_out",
+    AlertEvent.record(
+        "alert_moved_out",
+        at=now,
+        actor=user,
+        channel=channel,
+        incident=old,
         details={"alert": alert.reference, "incident": new.reference},
-    )  # fmt: skip
+    )
     old.refresh_from_db()
     if old.alerts.exists():
         incidents.recount(old)

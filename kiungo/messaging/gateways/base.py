@@ -8,6 +8,7 @@ A transport wraps one Channel. The views drive it for each request:
 and the outbox worker calls `send()` for each queued OutboundMessage.
 """
 
+import abc
 import ipaddress
 import json
 import logging
@@ -46,7 +47,7 @@ class Refused(Exception):
         self.sender = sender  # when known from a request that is otherwise unusable
 
 
-class Transport:
+class Transport(abc.ABC):
     kind = ""
     methods = ("POST",)  # what the receive URL accepts
     pulls = False  # True: the gateway fetches queued messages itself, `send()` only queues
@@ -65,9 +66,9 @@ class Transport:
         """Answer a verified request that is not an inbound SMS (SMSSync's polls); else None."""
         return None
 
+    @abc.abstractmethod
     def parse_inbound(self, request: HttpRequest) -> IncomingSMS:
         """The SMS in a verified request; Refused(400) when a field is missing or unusable."""
-        raise NotImplementedError
 
     def inbound_response(self, message: InboundMessage, created: bool) -> HttpResponse:
         """What the gateway expects once the message is stored (a redelivery gets it too)."""
@@ -80,14 +81,14 @@ class Transport:
 
     # Outbound ------------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def send(self, outbound: OutboundMessage) -> str:
         """Hand one message to the gateway; return its message id. Raises TransportError."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def parse_status(self, request: HttpRequest) -> list[tuple[str, str, str]]:
         """A verified delivery report as [(gateway message id, new OutboundMessage state,
         error text)]; reports that change nothing (queued, accepted…) are left out."""
-        raise NotImplementedError
 
     def status_response(self, changed: int) -> HttpResponse:
         return HttpResponse("OK", content_type="text/plain")
