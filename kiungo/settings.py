@@ -201,3 +201,18 @@ LOGGING = {
     },
 }
 ADMINS: list = []  # no error e-mails: they would carry request data
+
+# E-mail to officers (notifications, escalations), sent by the worker from the outbox.
+# Without KIUNGO_EMAIL_HOST, outside production, e-mails are printed by the worker (and
+# readable on the outbox page).
+EMAIL_HOST = env_str("KIUNGO_EMAIL_HOST")
+EMAIL_PORT = env_int("KIUNGO_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("KIUNGO_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_secret("KIUNGO_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("KIUNGO_EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("KIUNGO_EMAIL_FROM", "kiungo@localhost")
+if not EMAIL_HOST and not PRODUCTION:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Links in e-mails point here (the address officers open Kiungo at).
+PUBLIC_URL = env_str("KIUNGO_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -5,7 +5,7 @@ import zlib
 from django.db import connection, transaction
 from django.utils import timezone
 
-from kiungo.alerts import routing
+from kiungo.alerts import notify, routing
 from kiungo.alerts.models import CORROBORATION_WINDOW, Alert, AlertEvent, Incident
 
 
@@ -34,7 +34,7 @@ def open_incident_for(alert: Alert) -> Incident | None:
             threat=alert.threat,
             last_reported_at__gte=alert.occurred_at - CORROBORATION_WINDOW,
         )
-        .select_related("level", "unit", "base")
+        .select_related("mission", "area", "level", "unit", "base")
         .order_by("-last_reported_at")
         .first()
     )
@@ -51,7 +51,7 @@ def attach(alert: Alert) -> Incident:
     now = timezone.now()
     if incident is None:
         incident = Incident(
-            mission_id=alert.mission_id,
+            mission=alert.mission,
             area=alert.area,
             threat=alert.threat,
             level=alert.level,
@@ -66,6 +66,7 @@ def attach(alert: Alert) -> Incident:
         alert.incident = incident
         alert.save()
         routing.record(incident, now)
+        notify.tell_unit(incident)
         return incident
 
     new_source = not _same_source_in(incident, alert)
@@ -89,6 +90,8 @@ def attach(alert: Alert) -> Incident:
     incident.save(update_fields=fields)
     if rerouted:
         routing.record(incident, now)
+        if raised and incident.is_open:
+            notify.tell_unit(incident)  # tighter deadlines: the unit must know
     return incident
 
 
@@ -126,10 +129,7 @@ def merge_incidents(target: Incident, others: list[Incident], user) -> Incident:
         if other.pk == target.pk or other.mission_id != target.mission_id:
             continue
         Alert.objects.filter(incident=other).update(incident=target)
-        other.status = Incident.Status.MERGED
-        other.merged_into = target
-        other.alert_count = other.source_count = 0
-        other.save(update_fields=["status", "merged_into", "alert_count", "source_count"])
+        other.mark_merged_into(target)
         AlertEvent.record(
             "merged_into",
             at=now,

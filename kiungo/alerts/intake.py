@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from kiungo.alerts import incidents
+from kiungo.alerts import incidents, notify, replies
 from kiungo.alerts.models import Alert, new_alert_reference
 from kiungo.alerts.taxonomy import DEFAULT_LEVEL, Threat
 from kiungo.alerts.understanding import understand
@@ -68,20 +68,24 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
     now = timezone.now()
     text = sms.text[:TEXT_LIMIT]
 
+    code = replies.parse(text)
     # Read-only work first, outside the write transaction: on SQLite that transaction holds
     # the database's only write lock, so it should hold it for the inserts alone.
     alert, problem = None, ""
     try:
-        contact = Contact.objects.with_number(mission, sender).first() if sender else None
-        alert = prepare_alert(
-            mission=mission,
-            text=text,
-            source=Alert.Source.SMS,
-            received_at=now,
-            occurred_at=sms.sent_at,
-            contact=contact,
-            sender_hash=sender_hash,
-        )
+        if code is not None:
+            pass  # a unit's reply code, not an alert: applied below
+        else:
+            contact = Contact.objects.with_number(mission, sender).first() if sender else None
+            alert = prepare_alert(
+                mission=mission,
+                text=text,
+                source=Alert.Source.SMS,
+                received_at=now,
+                occurred_at=sms.sent_at,
+                contact=contact,
+                sender_hash=sender_hash,
+            )
     except DatabaseError:
         raise  # the gateway must retry: nothing was stored
     except Exception as error:  # nothing in understanding may lose the message
@@ -103,9 +107,11 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
                 state=state,
                 error=problem,
             )
-            if alert is not None:
+            if code is not None:
+                _apply_or_flag(channel, message, sender, code)
+            elif alert is not None:
                 alert.inbound = message
-                _save_or_flag(message, alert)
+                _save_or_flag(message, alert, channel, sender)
     except IntegrityError:
         # A concurrent delivery of the same message won the race: answer with its row.
         if sms.external_id:
@@ -133,13 +139,16 @@ def _without_nul(sms: IncomingSMS) -> IncomingSMS:
 REFERENCE_ATTEMPTS = 3  # random references collide rarely: the insert is simply redone
 
 
-def _save_or_flag(message: InboundMessage, alert: Alert) -> None:
-    """Save the alert in a savepoint; if that fails, keep the message, flagged for a person."""
+def _save_or_flag(message: InboundMessage, alert: Alert, channel: Channel, sender: str) -> None:
+    """Save the alert (and queue the sender's receipt) in a savepoint; if that fails, keep
+    the message, flagged for a person."""
     try:
         for attempt in range(REFERENCE_ATTEMPTS):
             try:
                 with transaction.atomic():
                     save_alert(alert)
+                    language = alert.contact.language if alert.contact_id else alert.language
+                    notify.receipt(channel, sender, alert, language)
                 return
             except IntegrityError:
                 if attempt == REFERENCE_ATTEMPTS - 1:
@@ -147,6 +156,18 @@ def _save_or_flag(message: InboundMessage, alert: Alert) -> None:
                 alert.reference = new_alert_reference()
     except Exception as error:  # the SMS is stored either way; a person takes it from here
         logger.exception("inbound SMS %s stored but not processed", message.pk)
+        message.state = InboundMessage.State.NEEDS_REVIEW
+        message.error = f"{type(error).__name__}: {error}"[:1000]
+        message.save(update_fields=["state", "error"])
+
+
+def _apply_or_flag(channel: Channel, message: InboundMessage, sender: str, code) -> None:
+    """Apply a reply code in a savepoint; if that fails, keep the message for a person."""
+    try:
+        with transaction.atomic():
+            replies.handle(channel, message, sender, code)
+    except Exception as error:
+        logger.exception("reply code in SMS %s stored but not applied", message.pk)
         message.state = InboundMessage.State.NEEDS_REVIEW
         message.error = f"{type(error).__name__}: {error}"[:1000]
         message.save(update_fields=["state", "error"])

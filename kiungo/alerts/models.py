@@ -24,8 +24,29 @@ def new_alert_reference() -> str:
     return new_reference("A", 6)
 
 
+class Response(models.TextChoices):
+    """What the responsible unit decided (kiungo.alerts.response)."""
+
+    PATROL_SENT = "patrol_sent", _("Patrol sent")
+    ARRIVED = "arrived", _("Patrol arrived on site")
+    REFERRED = "referred", _("Referred to national forces")
+    NO_ACTION = "no_action", _("No action")
+
+
+class Outcome(models.TextChoices):
+    """How an incident ended, recorded when it is closed."""
+
+    DETERRED = "deterred", _("Threat deterred")
+    CLASHED = "clashed", _("Clash with the attackers")
+    REFERRED = "referred", _("Handled by national forces")
+    NOTHING_FOUND = "nothing_found", _("Nothing found on site")
+    FALSE_ALARM = "false_alarm", _("False alarm")
+    TOO_LATE = "too_late", _("Arrived too late")
+    OTHER = "other", _("Other")
+
+
 class Incident(models.Model):
-    """OPEN > CLOSED, or MERGED into another incident (its alerts moved there).
+    """OPEN > CLOSED or DISMISSED, or MERGED into another incident (its alerts moved there).
 
     Routing (kiungo.alerts.routing): when it opens, an incident goes to the unit whose area of
     responsibility holds its place (`unit`, `base`; both empty if none does, for the
@@ -37,6 +58,7 @@ class Incident(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")  # receiving alerts, awaiting response
         CLOSED = "closed", _("Closed")
+        DISMISSED = "dismissed", _("Dismissed")  # not credible or not for the mission
         MERGED = "merged", _("Merged")  # its alerts now belong to `merged_into`
 
     mission = models.ForeignKey(Mission, on_delete=models.PROTECT, related_name="incidents")
@@ -88,6 +110,31 @@ class Incident(models.Model):
     respond_due_at = models.DateTimeField(
         _("decide a response by"), null=True, blank=True, db_index=True
     )
+
+    # Response (kiungo.alerts.response): each first time is kept; the history is in events.
+    verified_at = models.DateTimeField(_("verified"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    acknowledged_by_unit = models.ForeignKey(
+        "forces.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
+    )
+    response = models.CharField(_("response"), max_length=20, choices=Response.choices, blank=True)
+    responded_at = models.DateTimeField(_("response decided"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("patrol on site"), null=True, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    # Escalation (kiungo.alerts.escalation): steps of the level's chain already taken, and
+    # when the next one falls due (NULL: nothing more to escalate). The worker claims a step
+    # by a conditional UPDATE on both, so a step is taken once whatever the number of workers.
+    escalations = models.PositiveSmallIntegerField(_("escalation steps taken"), default=0)
+    next_escalation_at = models.DateTimeField(
+        _("next escalation"), null=True, blank=True, db_index=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -101,6 +148,10 @@ class Incident(models.Model):
                 | (~Q(status="merged") & Q(merged_into__isnull=True)),
                 name="incident_merged_has_target",
             ),
+            models.CheckConstraint(
+                condition=Q(response="") | Q(responded_at__isnull=False),
+                name="incident_response_has_time",
+            ),
         ]
 
     def __str__(self):
@@ -109,15 +160,46 @@ class Incident(models.Model):
     def _past(self, due) -> bool:
         return self.status == self.Status.OPEN and due is not None and due < timezone.now()
 
+    def mark_merged_into(self, target: "Incident") -> None:
+        """This incident's alerts now belong to `target`: keep it, empty, for its history."""
+        self.status = self.Status.MERGED
+        self.merged_into = target
+        self.alert_count = self.source_count = 0
+        self.next_escalation_at = None
+        self.save(
+            update_fields=[
+                "status",
+                "merged_into",
+                "alert_count",
+                "source_count",
+                "next_escalation_at",
+            ]
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
     @property
     def acknowledge_overdue(self) -> bool:
-        """Open and past its deadline to acknowledge."""
-        return self._past(self.acknowledge_due_at)
+        """Open, not acknowledged, and past its deadline to acknowledge."""
+        return self.acknowledged_at is None and self._past(self.acknowledge_due_at)
 
     @property
     def respond_overdue(self) -> bool:
-        """Open and past its deadline to decide a response."""
-        return self._past(self.respond_due_at)
+        """Open, no response decided, and past its deadline to decide one."""
+        return self.responded_at is None and self._past(self.respond_due_at)
+
+    @property
+    def overdue(self) -> bool:
+        return self.acknowledge_overdue or self.respond_overdue
+
+    @property
+    def pending_deadline(self):
+        """The deadline the unit must meet next (None once a response is decided)."""
+        if not self.is_open or self.responded_at is not None:
+            return None
+        return self.acknowledge_due_at if self.acknowledged_at is None else self.respond_due_at
 
 
 class Alert(models.Model):

@@ -13,11 +13,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kiungo.alerts import escalation, notify
 from kiungo.alerts.models import AlertEvent, Incident
 from kiungo.forces.models import Base, Unit
 from kiungo.forces.responsibility import responsible_for_area
 
-ROUTING_FIELDS = ["unit", "base", "routed_at", "acknowledge_due_at", "respond_due_at"]
+ROUTING_FIELDS = [
+    "unit",
+    "base",
+    "routed_at",
+    "acknowledge_due_at",
+    "respond_due_at",
+    "next_escalation_at",
+]
 
 
 def deadlines(incident: Incident) -> tuple[datetime, datetime]:
@@ -67,6 +75,7 @@ def plan(incident: Incident, *, find_unit: bool = True, tighten_only: bool = Fal
         if incident.respond_due_at is not None:
             respond = min(respond, incident.respond_due_at)
     incident.acknowledge_due_at, incident.respond_due_at = acknowledge, respond
+    escalation.reschedule(incident)
     after = (incident.unit_id, incident.base_id, acknowledge, respond)
     return after != before
 
@@ -99,12 +108,15 @@ def route(
 
     Records a "routed" event only when something changed; returns whether it did.
     """
+    previous_unit = incident.unit_id
     if not plan(incident, find_unit=find_unit, tighten_only=tighten_only):
         return False
     now = now or timezone.now()
     incident.routed_at = now
     incident.save(update_fields=ROUTING_FIELDS)
     record(incident, now)
+    if incident.unit_id and incident.unit_id != previous_unit and incident.is_open:
+        notify.tell_unit(incident)
     return True
 
 
@@ -139,9 +151,12 @@ def reassign(
     incident.base = bases[0] if len(bases) == 1 else None
     if incident.acknowledge_due_at is None:
         incident.acknowledge_due_at, incident.respond_due_at = deadlines(incident)
+    escalation.reschedule(incident)
     now = now or timezone.now()
     incident.routed_at = now
     incident.save(update_fields=ROUTING_FIELDS)
+    if incident.is_open:
+        notify.tell_unit(incident)
     record(
         incident,
         now,

@@ -90,7 +90,4 @@ def _after_move_out(old: Incident, alert: Alert, new: Incident, user, channel, n
         routing.route(old, now=now)
         return
     # Its only alert now belongs elsewhere: the incident is that one, as after a merge.
-    old.status = Incident.Status.MERGED
-    old.merged_into = new
-    old.alert_count = old.source_count = 0
-    old.save(update_fields=["status", "merged_into", "alert_count", "source_count"])
+    old.mark_merged_into(new)

@@ -31,17 +31,19 @@ LEASE must outlast a send (the HTTP timeout is 10 s) or a slow send could be tak
 
 import logging
 import random
+import smtplib
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from django.core.mail import send_mail
 from django.db import OperationalError
 from django.db.models import F, Q
 from django.utils import timezone
 
 from kiungo.lib.logging import redact
 from kiungo.messaging.gateways import TRANSPORTS, TransportError, transport_for
-from kiungo.messaging.models import OutboundMessage
+from kiungo.messaging.models import OutboundEmail, OutboundMessage
 
 logger = logging.getLogger(__name__)
 
@@ -205,4 +207,63 @@ def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
             # written): a claimed message is taken again when its lease expires, an unclaimed
             # one on the next pass; the other messages still get their try.
             logger.exception("outbound %s: database error, left for a later pass", pk)
+    return sent
+
+
+# E-mail to officers: the same claim, lease, backoff and permanent-failure rules as SMS,
+# through Django's e-mail backend (SMTP in production). A refused address is permanent.
+
+
+def _email_finish(pk: int, **fields) -> None:
+    fields.setdefault("claimed_until", None)
+    OutboundEmail.objects.filter(pk=pk, state__in=SENDABLE).update(**fields)
+
+
+def deliver_email(pk: int, now: datetime) -> bool:
+    """Claim and send one e-mail; True when the mail server accepted it."""
+    claimed = (
+        OutboundEmail.objects.filter(pk=pk, state__in=SENDABLE, next_attempt_at__lte=now)
+        .filter(_lease_free(now))
+        .update(claimed_until=now + LEASE)
+    )
+    if claimed != 1:
+        return False
+    email = OutboundEmail.objects.get(pk=pk)
+    attempts = email.attempts + 1
+    try:
+        send_mail(email.subject, email.body, None, [email.to], fail_silently=False)
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as error:
+        logger.warning("e-mail %s refused by the server", pk)
+        _email_finish(pk, state=State.FAILED, attempts=attempts, error=redact(str(error))[:1000])
+        return False
+    except Exception as error:
+        state = State.FAILED if attempts >= MAX_ATTEMPTS else State.ERRORED
+        logger.warning("e-mail %s: attempt %s failed (%s)", pk, attempts, type(error).__name__)
+        _email_finish(
+            pk,
+            state=state,
+            attempts=attempts,
+            error=redact(f"{type(error).__name__}: {error}")[:1000],
+            next_attempt_at=now + backoff(attempts),
+        )
+        return False
+    _email_finish(pk, state=State.SENT, attempts=attempts, sent_at=now, error="")
+    return True
+
+
+def deliver_due_emails(now: datetime | None = None, limit: int = 50) -> int:
+    """Send up to `limit` due e-mails; returns how many the mail server accepted."""
+    clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
+    ids = list(
+        OutboundEmail.objects.filter(state__in=SENDABLE, next_attempt_at__lte=clock())
+        .filter(_lease_free(clock()))
+        .order_by("next_attempt_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for pk in ids:
+        try:
+            sent += deliver_email(pk, clock())
+        except Exception:
+            logger.exception("e-mail %s: database error, left for a later pass", pk)
     return sent

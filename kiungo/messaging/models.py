@@ -48,6 +48,22 @@ class Channel(models.Model):
         help_text=_("Empty: any address. Used where a provider signs nothing."),
     )
     active = models.BooleanField(_("active"), default=True)
+    notifies = models.BooleanField(
+        _("sends the mission's notifications"),
+        default=False,
+        help_text=_(
+            "Alerts and escalations to duty phones go out through this channel (one per mission)."
+        ),
+    )
+    replies_via = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("send replies through"),
+        help_text=_("Empty: replies to senders go back through this channel."),
+    )
     send_per_minute = models.PositiveIntegerField(
         _("messages sent per minute"),
         default=60,
@@ -59,6 +75,11 @@ class Channel(models.Model):
         ordering = ["mission", "name"]
         verbose_name = _("SMS channel")
         verbose_name_plural = _("SMS channels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission"], condition=Q(notifies=True), name="channel_one_notifier"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()})"
@@ -76,12 +97,14 @@ class InboundMessage(models.Model):
 
     PROCESSED: understood and turned into an alert (or a reply code).
     NEEDS_REVIEW: stored, but the pipeline failed: an officer looks at the raw message.
+    REFUSED: a reply code from a phone that may not answer for that incident (kept, not applied).
     """
 
     class State(models.TextChoices):
         RECEIVED = "received", _("Received")
         PROCESSED = "processed", _("Processed")
         NEEDS_REVIEW = "needs_review", _("Needs review")
+        REFUSED = "refused", _("Refused")
 
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="inbound")
     external_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
@@ -108,6 +131,17 @@ class InboundMessage(models.Model):
 
     def __str__(self):
         return f"SMS {self.pk} via {self.channel_id}"
+
+
+class Purpose(models.TextChoices):
+    """Why a message (SMS or e-mail) was written: shown on the outbox page."""
+
+    RECEIPT = "receipt", _("Receipt to the sender")
+    FOLLOW_UP = "follow_up", _("Word of the response to the source")
+    ALERT = "alert", _("Alert to the responsible unit")
+    ESCALATION = "escalation", _("Escalation")
+    REPLY = "reply", _("Answer to a reply code")
+    OTHER = "other", _("Other")
 
 
 class OutboundMessage(models.Model):
@@ -148,6 +182,20 @@ class OutboundMessage(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # What the message is about and for whom, as shown to officers: a unit's duty phone or a
+    # contact's pseudonym, never the number (the number is only in `to`, encrypted).
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.OTHER
+    )
+    recipient_label = models.CharField(_("recipient"), max_length=120, blank=True)
+    incident = models.ForeignKey(
+        "alerts.Incident",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sms",
+        verbose_name=_("incident"),
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -160,3 +208,45 @@ class OutboundMessage(models.Model):
 
     def __str__(self):
         return f"SMS out {self.pk} ({self.state})"
+
+
+class OutboundEmail(models.Model):
+    """An e-mail Kiungo sends to an officer, written in the transaction of its cause.
+
+    The same life as an SMS (QUEUED > SENT, ERRORED retried with backoff, FAILED for good),
+    sent by the worker through Django's e-mail backend (messaging/delivery.py).
+    """
+
+    State = OutboundMessage.State
+
+    to = models.EmailField(_("to"))
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(_("error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.OTHER
+    )
+    recipient_label = models.CharField(_("recipient"), max_length=120, blank=True)
+    incident = models.ForeignKey(
+        "alerts.Incident",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="emails",
+        verbose_name=_("incident"),
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outbound e-mail")
+        verbose_name_plural = _("outbound e-mails")
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"E-mail out {self.pk} ({self.state})"

@@ -22,10 +22,11 @@ before an earlier one that is still being retried.
 import unicodedata
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kiungo.lib.crypto import keyed_hash
-from kiungo.messaging.models import Channel, OutboundMessage
+from kiungo.messaging.models import Channel, OutboundEmail, OutboundMessage, Purpose
 
 # The GSM 03.38 default alphabet (without the escape character, 0x1B) and its extension
 # table, whose characters are sent as escape + character and so count as two.
@@ -184,11 +185,20 @@ def split_sms(text: str) -> list[str]:
         count = len(pieces)
 
 
-def queue_sms(channel: Channel, to_e164: str, text: str) -> list[OutboundMessage]:
+def queue_sms(
+    channel: Channel,
+    to_e164: str,
+    text: str,
+    *,
+    purpose: str = Purpose.OTHER,
+    recipient_label: str = "",
+    incident=None,
+) -> list[OutboundMessage]:
     """Queue `text` for `to_e164` through `channel`: one OutboundMessage per SMS part.
 
     Call it inside the transaction of the change that causes the message (see the module
-    docstring); the parts are written together (a savepoint) or not at all.
+    docstring); the parts are written together (a savepoint) or not at all. `recipient_label`
+    is what officers see instead of the number (a unit's duty phone, a contact's pseudonym).
     """
     if not to_e164.startswith("+"):
         raise ValueError("the recipient must be an E.164 number (+…)")
@@ -198,7 +208,57 @@ def queue_sms(channel: Channel, to_e164: str, text: str) -> list[OutboundMessage
     with transaction.atomic():
         return [
             OutboundMessage.objects.create(
-                channel=channel, to=to_e164, to_hash=to_hash, text=part, next_attempt_at=now
+                channel=channel,
+                to=to_e164,
+                to_hash=to_hash,
+                text=part,
+                next_attempt_at=now,
+                purpose=purpose,
+                recipient_label=recipient_label[:120],
+                incident=incident,
             )
             for part in parts
         ]
+
+
+def queue_email(
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    purpose: str = Purpose.OTHER,
+    recipient_label: str = "",
+    incident=None,
+) -> OutboundEmail:
+    """Queue an e-mail to an officer (inside the transaction of its cause, as for SMS)."""
+    return OutboundEmail.objects.create(
+        to=to,
+        subject=" ".join(subject.split())[:200],
+        body=body,
+        next_attempt_at=timezone.now(),
+        purpose=purpose,
+        recipient_label=recipient_label[:120],
+        incident=incident,
+    )
+
+
+def notification_channel(mission_id: int) -> Channel | None:
+    """The active channel that carries the mission's notifications to duty phones: the one
+    marked `notifies`, else the oldest active channel that can send on its own (not a
+    pulling SMSSync phone); None when the mission has none (the message cannot be queued)."""
+    from kiungo.messaging.gateways import TRANSPORTS
+
+    pushing = [kind for kind, transport in TRANSPORTS.items() if not transport.pulls]
+    return (
+        Channel.objects.filter(mission_id=mission_id, active=True)
+        .filter(Q(notifies=True) | Q(kind__in=pushing))
+        .order_by("-notifies", "pk")
+        .first()
+    )
+
+
+def reply_channel(channel: Channel) -> Channel:
+    """The channel that answers a sender who wrote to `channel`."""
+    if channel.replies_via_id and channel.replies_via.active:
+        return channel.replies_via
+    return channel

@@ -24,7 +24,11 @@ class Capability(StrEnum):
     MANAGE_REFERENCE = "manage_reference"  # edit reference data and policies (admin site)
     VIEW_ALERTS = "view_alerts"  # alerts and incidents in scope (sources pseudonymised)
     LOG_ALERTS = "log_alerts"  # log an alert received by call, radio or in person; use the API
-    TRIAGE_ALERTS = "triage_alerts"  # correct place/threat/level, merge, split, read raw SMS
+    TRIAGE_ALERTS = "triage_alerts"  # correct, merge, split, read raw SMS; verify, re-level,
+    # reassign, dismiss and close incidents (the early-warning cell)
+    RESPOND_ALERTS = "respond_alerts"  # acknowledge, record the response, close (the unit)
+    VIEW_ACCOUNTABILITY = "view_accountability"  # response figures per unit, base, contingent
+    VIEW_OUTBOX = "view_outbox"  # messages sent (recipients shown by label, never by number)
 
 
 _READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
@@ -32,11 +36,18 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.CLA: frozenset(_READ | {Capability.LOG_ALERTS}),
     Role.CLA_MANAGER: frozenset(_READ | {Capability.VIEW_PEOPLE, Capability.LOG_ALERTS}),
     Role.EARLY_WARNING_OFFICER: frozenset(
-        _READ | {Capability.LOG_ALERTS, Capability.TRIAGE_ALERTS}
+        _READ
+        | {
+            Capability.LOG_ALERTS,
+            Capability.TRIAGE_ALERTS,
+            Capability.RESPOND_ALERTS,
+            Capability.VIEW_ACCOUNTABILITY,
+            Capability.VIEW_OUTBOX,
+        }
     ),
-    Role.UNIT_DUTY_OFFICER: frozenset(_READ),
+    Role.UNIT_DUTY_OFFICER: frozenset(_READ | {Capability.RESPOND_ALERTS}),
     Role.ANALYST: frozenset(_READ),
-    Role.LEADERSHIP: frozenset(_READ | {Capability.VIEW_PEOPLE}),
+    Role.LEADERSHIP: frozenset(_READ | {Capability.VIEW_PEOPLE, Capability.VIEW_ACCOUNTABILITY}),
     Role.ADMINISTRATOR: frozenset(Capability),
 }
 
@@ -180,9 +191,15 @@ def visible_alerts(user: User, capability=Capability.VIEW_ALERTS):
 
 
 def visible_incidents(user: User, capability=Capability.VIEW_ALERTS):
+    """Incidents placed in scope, and those given to a unit the user holds (a reassigned
+    incident outside the unit's area, or one escalated up its chain)."""
     from kiungo.alerts.models import Incident
 
-    return Incident.objects.filter(scope(user, capability).place_q("mission_id", "area"))
+    s = scope(user, capability)
+    condition = s.place_q("mission_id", "area")
+    if s.units:
+        condition |= Q(unit_id__in=s.units)
+    return Incident.objects.filter(condition)
 
 
 def may(user: User, capability: Capability, mission_id: int | None = None) -> bool:

@@ -164,14 +164,16 @@ def test_routing_costs_one_lookup_for_a_new_incident_and_none_for_a_joining_aler
     first, same, worse = (
         new_alert(world, world.beni, code) for code in ("high", "high", "critical")
     )
-    # open incident? + responsible unit + insert incident + insert alert + "routed" event
-    with django_assert_num_queries(5 + lock):
+    # open incident? + responsible unit + escalation steps + insert incident + insert alert +
+    # "routed" event + telling the unit: its duty phones, its officers, the sending channel
+    with django_assert_num_queries(9 + lock):
         attach(first)
     # open incident (with level, unit, base) + insert alert + update incident
     with django_assert_num_queries(3 + lock):
         attach(same)
-    # a level rise: the same, and the "routed" event (the unit is not looked up again)
-    with django_assert_num_queries(4 + lock):
+    # a level rise: the same, the escalation steps, the "routed" event, and telling the unit
+    # of its tighter deadlines (the unit is not looked up again)
+    with django_assert_num_queries(8 + lock):
         attach(worse)
 
 

@@ -1,6 +1,6 @@
 """`manage.py worker [--once] [--interval 1.0]`: the background loop (DESIGN.md: no broker).
 
-Each iteration sends the due outbox (`messaging.delivery.deliver_due`) and runs every task
+Each iteration sends the due outbox (SMS and e-mail, `messaging.delivery`) and runs every task
 registered in `kiungo.lib.worker`. Run as many workers as you like, on as many machines: each
 row is claimed with a conditional UPDATE, so nothing is done twice. SIGTERM or SIGINT stop
 the loop after the current iteration. Logs carry ids only, never phone numbers.
@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections, connections
 
 from kiungo.lib import worker
-from kiungo.messaging.delivery import deliver_due
+from kiungo.messaging.delivery import deliver_due, deliver_due_emails
 
 logger = logging.getLogger("kiungo.worker")
 
@@ -62,16 +62,21 @@ class Command(BaseCommand):
     def iteration(self) -> bool:
         """One pass; True when a full batch was sent (more may be due: no pause)."""
         _close_stale_connections()
-        busy = False
-        try:
-            busy = deliver_due(limit=BATCH) >= BATCH
-        except Exception:
-            logger.exception("worker: sending the outbox failed")
+        # Tasks first: the messages an escalation queues go out in the same pass.
         for task in worker.registered():
             try:
                 task()
             except Exception:
                 logger.exception("worker: task %s failed", getattr(task, "__name__", task))
+        busy = False
+        try:
+            busy = deliver_due(limit=BATCH) >= BATCH
+        except Exception:
+            logger.exception("worker: sending the outbox failed")
+        try:
+            busy = deliver_due_emails(limit=BATCH) >= BATCH or busy
+        except Exception:
+            logger.exception("worker: sending e-mail failed")
         _close_stale_connections()
         return busy
 
