@@ -49,3 +49,15 @@ clean:
 .PHONY: bench-intake
 bench-intake: install
 	$(PY) bench/intake.py
+
+# Delay from a missed deadline to its escalation SMS and e-mail while intake runs at full
+# speed, on SQLite and PostgreSQL (BENCH_SECONDS per case, default 15); writes
+# docs/benchmarks.md. See bench/escalation.py. `make bench` runs both benchmarks, one after
+# the other (never at once: they would share the CPUs they measure).
+.PHONY: bench-escalation bench
+bench-escalation: install
+	$(PY) bench/escalation.py
+
+bench: install
+	$(MAKE) bench-intake
+	$(MAKE) bench-escalation

@@ -312,9 +312,12 @@ def loadgen(spec_path: str, index: int, out_path: str) -> None:
     )
 
 
-def drive(spec: dict, workdir: Path, clients: int, server_pid: int) -> dict:
+def drive(spec: dict, workdir: Path, clients: int, server_pid: int, before_go=None) -> dict:
     """Run `clients` load-generator processes on `spec` together; merge their results, with
-    the CPU time used meanwhile by the server, the database and the whole machine."""
+    the CPU time used meanwhile by the server, the database and the whole machine.
+
+    `before_go`: called once every load generator is ready, just before they start (the
+    escalation benchmark plants its incidents there)."""
     spec_path = workdir / f"spec-{spec['prefix']}.json"
     spec_path.write_text(json.dumps(spec))
     processes, outputs = [], []
@@ -333,6 +336,8 @@ def drive(spec: dict, workdir: Path, clients: int, server_pid: int) -> dict:
         for process in processes:
             if process.stdout.readline().strip() != b"ready":
                 raise RuntimeError("a load generator failed to start")
+        if before_go is not None:
+            before_go()
         cpu_before, busy_before = cpu_by_group(server_pid), machine_busy()
         began = time.monotonic()
         for process in processes:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kiungo.network",
     "kiungo.messaging",
     "kiungo.alerts",
+    "kiungo.accountability",
     "kiungo.api",
     "kiungo.demo",
     "ninja",  # its bundled Swagger UI files, so /api/docs needs no CDN

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("kiungo.people.urls")),
     path("", include("kiungo.forces.urls")),
     path("", include("kiungo.alerts.urls")),
+    path("", include("kiungo.accountability.urls")),
 ]
 
 if env_bool("KIUNGO_BENCH"):  # bench/intake.py's baseline view; never on otherwise

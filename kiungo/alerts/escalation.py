@@ -80,6 +80,11 @@ def take_step(incident_id: int, now: datetime | None = None) -> bool:
         return False
     steps = steps_of(incident)
     if taken >= len(steps) or incident.pending_deadline is None:
+        # Nothing left to take (the level lost steps since this one was planned): clear the
+        # plan, or the incident would be read again on every pass, forever.
+        Incident.objects.filter(
+            pk=incident.pk, escalations=taken, next_escalation_at=due_at
+        ).update(next_escalation_at=None)
         return False
     step = steps[taken]
     deadline, missed = incident.pending_deadline, _missed(incident)
@@ -136,7 +141,7 @@ def escalate_due(now: datetime | None = None, limit: int = BATCH) -> int:
         progress = 0
         for incident_id in due:
             try:
-                progress += take_step(incident_id, now=current)
+                progress += take_step(incident_id, now=now)  # its own clock by default
             except Exception:
                 logger.exception("escalating incident %s failed", incident_id)
         if progress == 0:

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kiungo.alerts import selectors
-from kiungo.alerts.models import Alert, Incident
+from kiungo.alerts.models import Alert, Incident, Outcome, Response
 from kiungo.alerts.taxonomy import Threat
+from kiungo.forces.models import Unit
 from kiungo.geography.models import Area
 from kiungo.missions.models import AlertLevel
 from kiungo.network.models import Contact
@@ -64,6 +65,7 @@ class BoardFilterForm(forms.Form):
             ("all", _("All")),
         ],
     )
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -95,6 +97,7 @@ class BoardFilterForm(forms.Form):
             "level": data.get("level") or "",
             "threat": data.get("threat") or "",
             "status": data.get("status") or "open",
+            "overdue": bool(data.get("overdue")),
         }
 
 
@@ -287,3 +290,80 @@ class SplitForm(forms.Form):
         if len(chosen) == len(self.by_reference):
             raise ValidationError(_("Leave at least one alert in this incident."))
         return chosen
+
+
+# The response to an incident. These forms only read what was typed: the rules (a reason for
+# "no action", an open incident, a level of the same mission...) are kiungo.alerts.response's
+# and kiungo.alerts.routing's, whose ValidationErrors the views show on the form.
+
+
+def _reason(label=None, help_text=""):
+    return forms.CharField(
+        label=label or _("Reason"),
+        required=False,
+        max_length=500,
+        help_text=help_text,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class ActionForm(forms.Form):
+    """One of the several forms of an incident's page: its own ids, so that labels point to
+    the right field (the field names stay plain: each form posts to its own URL)."""
+
+    action = ""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", f"{self.action}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class RespondForm(ActionForm):
+    action = "respond"
+    response = forms.ChoiceField(
+        label=_("Response"), choices=Response.choices, widget=forms.RadioSelect
+    )
+    reason = _reason(help_text=_("Required for “No action”."))
+
+
+class CloseForm(ActionForm):
+    action = "close"
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Outcome.choices)
+    note = _reason(_("Note"))
+
+
+class VerifyForm(ActionForm):
+    action = "verify"
+    note = _reason(_("Note"), help_text=_("How it was checked (optional)."))
+
+
+class DismissForm(ActionForm):
+    action = "dismiss"
+    reason = _reason(help_text=_("Why it is not credible or not for the mission."))
+
+
+class RelevelForm(ActionForm):
+    action = "relevel"
+    level = forms.ModelChoiceField(queryset=None, label=_("New level"), empty_label=None)
+    reason = _reason()
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        kwargs.setdefault("initial", {"level": incident.level_id})
+        super().__init__(*args, **kwargs)
+        self.fields["level"].queryset = incident.mission.levels.order_by("rank")
+        self.fields["level"].label_from_instance = lambda level: _(level.name)
+
+
+class ReassignForm(ActionForm):
+    action = "reassign"
+    unit = forms.ModelChoiceField(queryset=None, label=_("Unit"))
+    reason = _reason()
+
+    def __init__(self, *args, incident: Incident, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = (
+            Unit.objects.filter(mission_id=incident.mission_id)
+            .exclude(pk=incident.unit_id)
+            .order_by("kind", "code")
+        )
+        self.fields["unit"].label_from_instance = lambda unit: f"{unit.code} — {unit.name}"

@@ -69,6 +69,8 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
     text = sms.text[:TEXT_LIMIT]
 
     code = replies.parse(text)
+    if code is not None and not replies.meant_as_code(mission, sender, code):
+        code = None  # reads like a code, from no duty phone, about no incident: an alert
     # Read-only work first, outside the write transaction: on SQLite that transaction holds
     # the database's only write lock, so it should hold it for the inserts alone.
     alert, problem = None, ""

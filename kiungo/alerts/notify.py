@@ -115,7 +115,9 @@ def early_warning_cell(incident) -> Recipients:
 def target_unit(incident, target: str) -> Unit | None:
     """The unit a step of the chain reaches from the incident's unit (None: nobody there).
 
-    An incident without a unit reaches force HQ directly; battalion and sector need a unit.
+    Only units above the incident's own unit count: for an incident a battalion holds, the
+    "battalion" step has nobody new to tell (the event records that). An incident without a
+    unit reaches force HQ directly; battalion and sector need a unit.
     """
     kinds = {
         EscalationStep.Target.BATTALION: Unit.Kind.BATTALION,
@@ -125,7 +127,8 @@ def target_unit(incident, target: str) -> Unit | None:
     if target not in kinds:
         return None
     if incident.unit_id:
-        return incident.unit.superior(kinds[target])
+        above = incident.unit.chain()[1:]
+        return next((unit for unit in above if unit.kind == kinds[target]), None)
     if target == EscalationStep.Target.FORCE_HQ:
         return Unit.objects.filter(mission_id=incident.mission_id, kind=Unit.Kind.FORCE_HQ).first()
     return None
@@ -213,22 +216,25 @@ def tell_escalation(incident, target: str, missed: str, deadline: datetime) -> R
     with translation.override(language_for(mission)):
         what = _("not acknowledged") if missed == "acknowledge" else _("no response decided")
         holder = incident.unit.code if incident.unit_id else _("no unit assigned")
-        sms = _(
-            "KIUNGO ESCALATION %(summary)s. %(holder)s: %(what)s by %(deadline)s. "
-            "Reply OK %(reference)s to take charge."
-        ) % {
+        if missed == "acknowledge":
+            ask = _("Reply OK %(reference)s to take charge.")
+        else:
+            ask = _("Reply PATROL, REFER or NOACTION %(reference)s <reason>.")
+        sms = _("KIUNGO ESCALATION %(summary)s. %(holder)s: %(what)s by %(deadline)s.") % {
             "summary": _summary(incident),
             "holder": holder,
             "what": what,
             "deadline": local_time(mission, deadline),
-            "reference": incident.reference,
         }
+        sms += " " + ask % {"reference": incident.reference}
         subject = _("[Kiungo] Escalation: %(summary)s (%(what)s)") % {
             "summary": _summary(incident),
             "what": what,
         }
         body = "\n".join([sms, "", _link(incident)])
-    _send_to(recipients, incident, Purpose.ESCALATION, sms, subject, body)
+    queued = _send_to(recipients, incident, Purpose.ESCALATION, sms, subject, body)
+    if queued < len(recipients.phones) + len(recipients.officers):
+        recipients.phones = []  # no channel to carry the SMS: no phone was reached
     return recipients
 
 
@@ -281,11 +287,11 @@ def follow_up(incident) -> int:
         contact = alert.contact
         if contact.pk in told or not contact.phone.startswith("+"):
             continue
-        channel = (
-            reply_channel(alert.inbound.channel)
-            if alert.inbound_id
-            else notification_channel(incident.mission_id)
-        )
+        channel = reply_channel(alert.inbound.channel) if alert.inbound_id else None
+        if channel is None or not channel.active:
+            # Logged by an officer, or its gateway closed since (the worker sends nothing
+            # through an inactive channel): the mission's notifier.
+            channel = notification_channel(incident.mission_id)
         if channel is None:
             continue
         with translation.override(language_for(incident.mission, contact.language)):

@@ -9,11 +9,13 @@
                                  (CLOS, FIN: DISSUADE, ACCROCHAGE, REFERE, RIEN, FAUX, TARD, AUTRE)
 
 Case, accents and punctuation do not matter ("ok k7hq3m2", "Reçu K7HQ3M2."). A message is a
-reply code only when its first word is a code and its second an incident reference; anything
-else is an alert. The phone must be an active duty phone of the incident's unit or of a unit
-above it; any other phone is refused (the message is kept, marked refused, and the sender gets
-a neutral answer that says nothing about the incident). Every accepted code is a timeline
-event through the "sms" channel, and the phone gets a short confirmation.
+reply code only when its first word is a code and its second an incident reference, and it
+comes from a duty phone or names an incident that exists (`meant_as_code`); anything else is
+an alert. The phone must be an active duty phone of the incident's unit or of a unit
+above it (force HQ's, for an incident no unit holds); any other phone is refused (the message
+is kept, marked refused, and the sender gets a neutral answer that says nothing about the
+incident). Every accepted code is a timeline event through the "sms" channel, and the phone
+gets a short confirmation.
 """
 
 import re
@@ -28,6 +30,7 @@ from kiungo.alerts.models import Incident, Outcome, Response
 from kiungo.forces.models import DutyPhone
 from kiungo.lib.text import fold
 from kiungo.messaging.models import Channel, InboundMessage
+from kiungo.missions.models import EscalationStep
 
 ACKNOWLEDGE, CLOSE = "acknowledge", "close"
 
@@ -106,6 +109,15 @@ def parse(text: str) -> ReplyCode | None:
     return ReplyCode(action, reference.upper(), rest, language)
 
 
+def meant_as_code(mission, sender: str, code: ReplyCode) -> bool:
+    """Whether a message that reads like a reply code is one: it comes from a registered duty
+    phone, or names an incident of the mission. Otherwise it is a community alert that happens
+    to start like one ("Arrivé Kasenye des hommes armés"), and goes through as an alert."""
+    if DutyPhone.objects.filter(number=sender, unit__mission_id=mission.pk).exists():
+        return True
+    return Incident.objects.filter(mission_id=mission.pk, reference=code.reference).exists()
+
+
 def _incident(channel: Channel, reference: str) -> Incident | None:
     incident = Incident.objects.filter(mission_id=channel.mission_id, reference=reference).first()
     for _hop in range(5):  # a merged incident answers for the one it went into
@@ -163,15 +175,20 @@ def handle(channel: Channel, message: InboundMessage, sender: str, code: ReplyCo
 
 
 def _chain_ids(incident: Incident) -> set[int]:
-    """The incident's unit and every unit above it."""
-    return {unit.pk for unit in incident.unit.chain()} if incident.unit_id else set()
+    """The incident's unit and every unit above it; for an incident without a unit, force HQ
+    (escalation tells it to reply OK to take charge)."""
+    if incident.unit_id:
+        return {unit.pk for unit in incident.unit.chain()}
+    force_hq = notify.target_unit(incident, EscalationStep.Target.FORCE_HQ)
+    return {force_hq.pk} if force_hq is not None else set()
 
 
 def _refuse(channel, message, sender, reason, text, label="") -> bool:
     message.state = InboundMessage.State.REFUSED
     message.error = reason
     message.save(update_fields=["state", "error"])
-    notify.reply(channel, sender, text, label=label or _("unregistered sender"))
+    if sender.startswith("+"):  # a short code or a name cannot be answered
+        notify.reply(channel, sender, text, label=label or _("unregistered sender"))
     return False
 
 

@@ -5,8 +5,10 @@ change causes (kiungo.alerts.notify).
 
 The unit: acknowledge, then decide a response (patrol sent, referred to national forces, no
 action — with a reason), report the patrol on site, close with an outcome. Deciding a response
-acknowledges too, if that had not happened. The early-warning cell: verify, re-level,
-reassign (kiungo.alerts.routing.reassign), dismiss with a reason, close.
+acknowledges too, if that had not happened. An officer acting without a unit of the chain (an
+early-warning officer who reached the unit by radio) acknowledges for the incident's unit.
+The early-warning cell: verify, re-level, reassign (kiungo.alerts.routing.reassign), dismiss
+with a reason, close.
 
 Who may do it is not checked here: views ask kiungo.people.access, SMS reply codes check the
 duty phone (kiungo.alerts.replies). These functions enforce what makes sense for the incident.
@@ -109,6 +111,11 @@ def _late(due: datetime | None, now: datetime) -> bool:
     return due is not None and now > due
 
 
+def _last_reason(incident: Incident) -> str:
+    last = incident.events.filter(kind="responded").order_by("-at", "-pk").first()
+    return last.details.get("reason", "") if last is not None else ""
+
+
 @transaction.atomic
 def respond(
     incident: Incident,
@@ -128,8 +135,10 @@ def respond(
         reason = _require_reason(reason, _("Say why no action is taken."))
     incident = _locked(incident)
     _require_open(incident)
-    if incident.response == action and action != Response.NO_ACTION:
-        return False
+    if incident.response == action and (
+        action != Response.NO_ACTION or reason == _last_reason(incident)
+    ):
+        return False  # a repeat (NO_ACTION again with another reason is a new decision)
     now = now or timezone.now()
     fields = ["response"]
     first = incident.responded_at is None

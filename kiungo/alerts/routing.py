@@ -132,30 +132,48 @@ def reassign(
 ) -> Incident:
     """An early-warning officer gives the incident to another unit of the same mission.
 
-    The base becomes the unit's open base if it has exactly one, else none. Raises
-    ValidationError for a unit of another mission, an empty reason, a merged incident or the
-    unit it already has. Records a "reassigned" event with who and why.
+    The base becomes the unit's open base if it has exactly one, else none. Until a response
+    is decided, the new unit starts afresh: it must acknowledge, within the level's time
+    counted from now, and escalation starts again from its first step (it chases the unit
+    that now holds the incident, not the one that handed it over). Once a response is decided,
+    only the holder changes. Raises ValidationError for a unit of another mission, an empty
+    reason, an incident that is no longer open, or the unit it already has. Records a
+    "reassigned" event with who and why.
     """
     reason = (reason or "").strip()
     if unit.mission_id != incident.mission_id:
         raise ValidationError(_("Choose a unit of the incident's mission."), code="mission")
     if not reason:
         raise ValidationError(_("Say why the incident goes to another unit."), code="reason")
-    if incident.status == Incident.Status.MERGED:
-        raise ValidationError(_("A merged incident cannot be reassigned."), code="merged")
+    incident = (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("mission", "level", "area", "unit")
+        .get(pk=incident.pk)
+    )
+    if not incident.is_open:
+        raise ValidationError(
+            _("Only an open incident can be given to another unit."), code="not_open"
+        )
     if unit.pk == incident.unit_id:
         raise ValidationError(_("The incident is already with this unit."), code="same")
+    now = now or timezone.now()
     previous = _code(incident.unit)
     bases = list(Base.objects.filter(unit=unit, closed_on__isnull=True)[:2])
     incident.unit = unit
     incident.base = bases[0] if len(bases) == 1 else None
-    if incident.acknowledge_due_at is None:
-        incident.acknowledge_due_at, incident.respond_due_at = deadlines(incident)
+    fields = list(ROUTING_FIELDS)
+    if incident.responded_at is None:
+        incident.acknowledge_due_at, incident.respond_due_at = (
+            now + incident.level.acknowledge_within,
+            now + incident.level.respond_within,
+        )
+        incident.acknowledged_at = incident.acknowledged_by_unit = None
+        incident.escalations = 0
+        fields += ["acknowledged_at", "acknowledged_by_unit", "escalations"]
     escalation.reschedule(incident)
-    now = now or timezone.now()
     incident.routed_at = now
-    incident.save(update_fields=ROUTING_FIELDS)
-    if incident.is_open:
+    incident.save(update_fields=fields)
+    if incident.responded_at is None:
         notify.tell_unit(incident)
     record(
         incident,

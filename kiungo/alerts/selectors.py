@@ -4,19 +4,23 @@ Every query starts from the scoped querysets of `kiungo.people.access`; nothing 
 what a user may see. The board runs a constant number of queries whatever its size.
 """
 
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kiungo.alerts.models import Alert, AlertEvent, Incident
+from kiungo.alerts.models import Alert, AlertEvent, Incident, Outcome, Response
+from kiungo.forces.models import Unit
 from kiungo.geography.models import Area
 from kiungo.lib.text import fold
-from kiungo.missions.models import Mission
-from kiungo.people.access import visible_alerts, visible_incidents
+from kiungo.missions.models import EscalationStep, Mission
+from kiungo.people.access import Capability, visible_alerts, visible_incidents
+from kiungo.people.models import Role, RoleAssignment
 
 PAGE_SIZE = 100
 STATUSES = ("open", "closed", "merged", "all")
@@ -97,9 +101,12 @@ def board_incidents(
     level: str = "",
     threat: str = "",
     status: str = "open",
+    overdue: bool = False,
 ) -> QuerySet[Incident]:
     """Incidents in the user's scope matching the board's filters (unordered)."""
     incidents = visible_incidents(user)
+    if overdue:
+        incidents = incidents.filter(overdue_q(timezone.now()))
     if mission is not None:
         incidents = incidents.filter(mission=mission)
     if areas is not None:  # a place was asked for: that place and everything below it
@@ -126,20 +133,45 @@ def board_rows(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     )
 
 
-def board_stamp(incidents: QuerySet[Incident]) -> str:
-    """Changes whenever a row of the board would: "<count>-<last report>-<max id>-<checksum>".
+def overdue_q(now: datetime) -> Q:
+    """Open incidents past the deadline they must meet next (`Incident.overdue`, in SQL)."""
+    return Q(status=Incident.Status.OPEN, responded_at__isnull=True) & (
+        Q(acknowledged_at__isnull=True, acknowledge_due_at__lt=now)
+        | Q(acknowledged_at__isnull=False, respond_due_at__lt=now)
+    )
 
-    The checksum (alert counts and levels weighted by id) also catches an alert moving between
-    incidents and a level changing, which the first three parts alone would miss.
+
+RESPONSE_NUMBERS = [When(response=value, then=n) for n, value in enumerate(Response.values, 1)]
+
+
+def board_stamp(incidents: QuerySet[Incident]) -> str:
+    """Changes whenever a row of the board would: "<count>-<last report>-<max id>-<digest>".
+
+    The digest folds, in one query: alert counts and levels weighted by id (an alert moving
+    between incidents, a level changing), the latest acknowledgement, response, arrival,
+    closure, verification and routing (each action sets one of these to "now", so the
+    maximum moves), the responses weighted by id (a decided response changing), the
+    escalation steps taken, and how many incidents are overdue right now (a deadline passing
+    changes the board even when nobody acts).
     """
     facts = incidents.order_by().aggregate(
         count=Count("pk"),
         last=Max("last_reported_at"),
         top=Max("pk"),
         checksum=Sum(F("pk") * F("alert_count") + F("level_id")),
+        acknowledged=Max("acknowledged_at"),
+        responded=Max("responded_at"),
+        arrived=Max("arrived_at"),
+        closed=Max("closed_at"),
+        verified=Max("verified_at"),
+        routed=Max("routed_at"),
+        responses=Sum(F("pk") * Case(*RESPONSE_NUMBERS, default=0)),
+        escalations=Sum("escalations"),
+        overdue=Count("pk", filter=overdue_q(timezone.now())),
     )
     last = int(facts["last"].timestamp()) if facts["last"] else 0
-    return f"{facts['count']}-{last}-{facts['top'] or 0}-{facts['checksum'] or 0}"
+    digest = zlib.crc32(repr(sorted(facts.items())).encode())
+    return f"{facts['count']}-{last}-{facts['top'] or 0}-{digest}"
 
 
 def short_age(since: datetime, now: datetime) -> str:
@@ -172,6 +204,75 @@ def decorate_rows(incidents: list[Incident]) -> None:
                     break
         incident.age = short_age(incident.first_reported_at, now)
         incident.age_seconds = max(0, int((now - incident.first_reported_at).total_seconds()))
+
+
+# A unit's queue: what its duty officer must do next.
+
+QUEUE_LIMIT = 200  # rows per group; more than this is a crisis better followed on the board
+UNDER_WAY = [Response.PATROL_SENT, Response.ARRIVED, Response.REFERRED]
+
+
+@dataclass
+class Queue:
+    to_acknowledge: list[Incident]
+    to_answer: list[Incident]
+    under_way: list[Incident]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.to_acknowledge or self.to_answer or self.under_way)
+
+
+def unit_queue(user) -> Queue:
+    """The open incidents the user may answer for, by what they await (three queries).
+
+    Ordered by the deadline to meet, earliest first: the overdue ones (deadline past) come
+    first by construction.
+    """
+    incidents = (
+        visible_incidents(user, Capability.RESPOND_ALERTS)
+        .filter(status=Incident.Status.OPEN)
+        .select_related("area", "level", "mission", "unit", "base")
+    )
+    return Queue(
+        to_acknowledge=list(
+            incidents.filter(acknowledged_at__isnull=True).order_by(
+                F("acknowledge_due_at").asc(nulls_last=True), "level__rank", "pk"
+            )[:QUEUE_LIMIT]
+        ),
+        to_answer=list(
+            incidents.filter(acknowledged_at__isnull=False, responded_at__isnull=True).order_by(
+                F("respond_due_at").asc(nulls_last=True), "level__rank", "pk"
+            )[:QUEUE_LIMIT]
+        ),
+        under_way=list(
+            incidents.filter(response__in=UNDER_WAY).order_by("responded_at", "pk")[:QUEUE_LIMIT]
+        ),
+    )
+
+
+def acting_unit(user, incident: Incident) -> Unit | None:
+    """The unit a duty officer answers for on this incident, for the timeline and the
+    accountability figures: their unit, when it is the incident's unit or one above it.
+    None otherwise (an early-warning officer, or a unit outside the incident's chain).
+    Not a permission check: kiungo.people.access decided that already.
+    """
+    if incident.unit_id is None:
+        return None
+    assignment = (
+        RoleAssignment.objects.filter(
+            user=user,
+            role=Role.UNIT_DUTY_OFFICER,
+            scope=RoleAssignment.Scope.UNIT,
+            mission_id=incident.mission_id,
+        )
+        .select_related("unit")
+        .first()
+    )
+    if assignment is None:
+        return None
+    chain = {unit.pk for unit in incident.unit.chain()}
+    return assignment.unit if assignment.unit_id in chain else None
 
 
 # Detail pages.
@@ -225,6 +326,21 @@ EVENT_KINDS = {
     "alert_moved_out": gettext_lazy("Alert moved to another incident"),
     "routed": gettext_lazy("Routed to the responsible unit"),
     "reassigned": gettext_lazy("Reassigned to another unit"),
+    "acknowledged": gettext_lazy("Acknowledged"),
+    "responded": gettext_lazy("Response decided"),
+    "closed": gettext_lazy("Closed"),
+    "dismissed": gettext_lazy("Dismissed"),
+    "verified": gettext_lazy("Verified"),
+    "relevelled": gettext_lazy("Level changed"),
+    "escalated": gettext_lazy("Escalated"),
+    "contacts_told": gettext_lazy("Sources told that the mission is responding"),
+}
+
+CHANNELS = {
+    "web": gettext_lazy("web"),
+    "api": gettext_lazy("API"),
+    "sms": gettext_lazy("SMS"),
+    "system": gettext_lazy("system"),
 }
 
 DETAIL_LABELS = {
@@ -252,21 +368,142 @@ def describe_event(event: AlertEvent) -> list[str]:
     return lines
 
 
+def _label(choices, value) -> str:
+    """The translated label of a stored choice (the value itself if it is no longer one)."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _local(value: str | None, zone: ZoneInfo | None) -> str:
+    """An ISO time stored in an event's details, as mission-local "YYYY-MM-DD HH:MM"."""
+    if not value:
+        return "—"
+    try:
+        when = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return timezone.localtime(when, zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _by_unit(details: dict) -> list[str]:
+    return [_("unit %(unit)s") % {"unit": details["unit"]}] if details.get("unit") else []
+
+
+def _late(details: dict) -> list[str]:
+    return [_("after the deadline")] if details.get("late") else []
+
+
+def _text(label: str, details: dict, key: str) -> list[str]:
+    return [label % {key: details[key]}] if details.get(key) else []
+
+
+def _describe_response(event: AlertEvent, zone: ZoneInfo | None) -> list[str] | None:
+    """Readable lines for the response events (kiungo.alerts.response, escalation); None for
+    the other kinds, which keep the generic description."""
+    d = event.details or {}
+    kind = event.kind
+    if kind == "acknowledged":
+        return _by_unit(d) + _late(d)
+    if kind == "responded":
+        lines = [_label(Response, d.get("response", ""))]
+        lines += _text(_("reason: %(reason)s"), d, "reason")
+        if d.get("acknowledged"):
+            lines.append(_("acknowledged at the same time"))
+        return lines + _by_unit(d) + _late(d)
+    if kind == "closed":
+        lines = [_("outcome: %(outcome)s") % {"outcome": _label(Outcome, d.get("outcome", ""))}]
+        return lines + _text(_("note: %(note)s"), d, "note") + _by_unit(d)
+    if kind == "dismissed":
+        return _text(_("reason: %(reason)s"), d, "reason")
+    if kind == "verified":
+        return _text(_("note: %(note)s"), d, "note")
+    if kind == "relevelled":
+        return [
+            _("level: %(old)s → %(new)s") % {"old": d.get("previous"), "new": d.get("level")},
+            *_text(_("reason: %(reason)s"), d, "reason"),
+            _("acknowledge by %(time)s") % {"time": _local(d.get("acknowledge_due_at"), zone)},
+            _("decide a response by %(time)s") % {"time": _local(d.get("respond_due_at"), zone)},
+        ]
+    if kind == "escalated":
+        if d.get("missed") == "acknowledge":
+            missed = _("missed the deadline to acknowledge")
+        else:
+            missed = _("missed the deadline to decide a response")
+        step = _("step %(step)s: %(target)s") % {
+            "step": d.get("step"),
+            "target": _label(EscalationStep.Target, d.get("target", "")),
+        }
+        lines = [step + (f" ({d['unit']})" if d.get("unit") else ""), missed]
+        if not d.get("phones") and not d.get("officers"):
+            lines.append(_("nobody could be reached at this step"))
+        else:
+            lines.append(
+                _("duty phones told: %(phones)s · officers told: %(officers)s")
+                % {"phones": d.get("phones", 0), "officers": d.get("officers", 0)}
+            )
+        return lines
+    if kind in ("routed", "reassigned"):
+        lines = []
+        if kind == "reassigned":
+            lines.append(
+                _("from %(old)s to %(new)s")
+                % {"old": d.get("previous") or "—", "new": d.get("unit") or "—"}
+            )
+            lines += _text(_("reason: %(reason)s"), d, "reason")
+        elif d.get("unit"):
+            lines.append(_("unit %(unit)s") % {"unit": d["unit"]})
+        else:
+            lines.append(_("no unit answers for this place"))
+        if d.get("base"):
+            lines.append(_("base %(base)s") % {"base": d["base"]})
+        if d.get("level"):
+            lines.append(_("level: %(level)s") % {"level": d["level"]})
+        if d.get("acknowledge_due_at"):
+            lines.append(
+                _("acknowledge by %(time)s") % {"time": _local(d["acknowledge_due_at"], zone)}
+            )
+        if d.get("respond_due_at"):
+            lines.append(
+                _("decide a response by %(time)s") % {"time": _local(d["respond_due_at"], zone)}
+            )
+        return lines
+    if kind == "contacts_told":
+        return [_("contacts told: %(count)s") % {"count": d.get("contacts", 0)}]
+    return None
+
+
+def event_actor(event: AlertEvent) -> str:
+    """Who acted, as a page may say it: the user's name, or the duty phone's label (never
+    its number), or "system"."""
+    if event.actor is not None:
+        return event.actor.get_full_name() or event.actor.get_username()
+    phone = (event.details or {}).get("phone")
+    if phone:
+        return _("duty phone %(label)s") % {"label": phone}
+    return _("system")
+
+
+def _decorate(events: list[AlertEvent], zone: ZoneInfo | None) -> list[AlertEvent]:
+    for event in events:
+        event.label = EVENT_KINDS.get(event.kind, event.kind)
+        described = _describe_response(event, zone)
+        event.lines = describe_event(event) if described is None else described
+        event.who = event_actor(event)
+        event.through = CHANNELS.get(event.channel, event.channel)
+    return events
+
+
 def history(incident: Incident) -> list[AlertEvent]:
     events = list(
         AlertEvent.objects.filter(Q(incident=incident) | Q(alert__incident=incident))
         .select_related("actor", "alert")
         .order_by("at", "pk")
     )
-    for event in events:
-        event.label = EVENT_KINDS.get(event.kind, event.kind)
-        event.lines = describe_event(event)
-    return events
+    return _decorate(events, ZoneInfo(incident.mission.time_zone))
 
 
 def alert_history(alert: Alert) -> list[AlertEvent]:
     events = list(alert.events.select_related("actor").order_by("at", "pk"))
-    for event in events:
-        event.label = EVENT_KINDS.get(event.kind, event.kind)
-        event.lines = describe_event(event)
-    return events
+    return _decorate(events, ZoneInfo(alert.mission.time_zone))

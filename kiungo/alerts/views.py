@@ -2,36 +2,44 @@ import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from kiungo.alerts import selectors
+from kiungo.alerts import escalation, response, routing, selectors
 from kiungo.alerts.forms import (
     WHEN_FORMAT,
     BoardFilterForm,
+    CloseForm,
     CorrectionForm,
+    DismissForm,
     LogAlertForm,
     MergeForm,
+    ReassignForm,
+    RelevelForm,
+    RespondForm,
     SplitForm,
+    VerifyForm,
 )
 from kiungo.alerts.incidents import merge_incidents, split_alerts
 from kiungo.alerts.intake import log_alert
-from kiungo.alerts.models import Alert, Incident
+from kiungo.alerts.models import Alert, Incident, Outcome, Response
 from kiungo.alerts.services import correct_alert
 from kiungo.geography.models import Area
 from kiungo.lib.logging import redact
 from kiungo.messaging.models import InboundMessage
 from kiungo.people.access import Capability, access, can_see, may, visible_areas, visible_missions
 
-FILTER_KEYS = ("mission", "area", "level", "threat", "status")
+FILTER_KEYS = ("mission", "area", "level", "threat", "status", "overdue")
 DATALIST_LIMIT = 400  # localities offered as suggestions; any other name or P-code still works
 
 
@@ -85,9 +93,12 @@ def _incident_context(request, incident, **forms):
     alerts = list(selectors.alerts_of(request.user, incident))
     for alert in alerts:
         alert.source_name = selectors.source_label(alert)
-    triage = incident.status != Incident.Status.MERGED and can_see(
-        request.user, incident, Capability.TRIAGE_ALERTS
-    )
+    in_triage_scope = can_see(request.user, incident, Capability.TRIAGE_ALERTS)
+    triage = incident.status != Incident.Status.MERGED and in_triage_scope
+    # Closed, dismissed and merged incidents take no more answers: no action form at all.
+    can_respond = incident.is_open and can_see(request.user, incident, Capability.RESPOND_ALERTS)
+    can_decide = incident.is_open and in_triage_scope
+    steps = escalation.steps_of(incident) if incident.is_open else []
     context = {
         "incident": incident,
         "ancestors": list(incident.area.ancestors())[::-1] if incident.area else [],
@@ -96,6 +107,14 @@ def _incident_context(request, incident, **forms):
         "point": selectors.map_point(alerts, incident.area),
         "events": selectors.history(incident),
         "triage": triage,
+        "can_respond": can_respond,
+        "can_decide": can_decide,
+        "next_step": (
+            steps[incident.escalations]
+            if incident.next_escalation_at and incident.escalations < len(steps)
+            else None
+        ),
+        "action_errors": forms.get("action_errors", []),
         "zone": incident.mission.time_zone,
     }
     if triage:
@@ -103,6 +122,14 @@ def _incident_context(request, incident, **forms):
             incident=incident, user=request.user
         )
         context["split_form"] = forms.get("split_form") or SplitForm(alerts=alerts)
+    if can_respond or can_decide:
+        context["respond_form"] = forms.get("respond_form") or RespondForm()
+        context["close_form"] = forms.get("close_form") or CloseForm()
+    if can_decide:
+        context["verify_form"] = forms.get("verify_form") or VerifyForm()
+        context["dismiss_form"] = forms.get("dismiss_form") or DismissForm()
+        context["relevel_form"] = forms.get("relevel_form") or RelevelForm(incident=incident)
+        context["reassign_form"] = forms.get("reassign_form") or ReassignForm(incident=incident)
     return context
 
 
@@ -110,7 +137,13 @@ def _get_incident(request, reference, capability=None):
     args = {} if capability is None else {"capability": capability}
     incident = access(request.user, Incident, reference=reference.upper(), **args)
     return Incident.objects.select_related(
-        "area", "level", "mission", "merged_into", "unit", "base"
+        "area",
+        "level",
+        "mission",
+        "merged_into",
+        "unit__parent__parent__parent",
+        "base",
+        "acknowledged_by_unit",
     ).get(pk=incident.pk)
 
 
@@ -118,6 +151,233 @@ def _get_incident(request, reference, capability=None):
 def incident_detail(request, reference: str):
     incident = _get_incident(request, reference)
     return render(request, "alerts/incident_detail.html", _incident_context(request, incident))
+
+
+# The response to an incident: each action is one small POST view that reads its form,
+# checks the capability through kiungo.people.access (404 outside scope), calls the service
+# of kiungo.alerts.response or routing, and goes back to the page it came from. The rules
+# are the services'; their ValidationError is shown on the incident page with status 400.
+
+
+def _back(request, incident):
+    """To `next` when it is a page of this site (the queue's inline buttons), else to the
+    incident's page."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("incident-detail", incident.reference)
+
+
+def _act(request, reference, capability, name, make_form, perform):
+    """Run one action. `make_form(incident)` reads the POST; `perform(incident, data, actor)`
+    calls the service and returns (message level, message)."""
+    incident = _get_incident(request, reference, capability)
+    form = make_form(incident)
+    action_errors = []
+    if form.is_valid():
+        actor = response.Actor(
+            user=request.user,
+            unit=selectors.acting_unit(request.user, incident),
+            channel="web",
+        )
+        try:
+            level, text = perform(incident, form.cleaned_data, actor)
+        except ValidationError as error:
+            if getattr(error, "code", None) == "reason" and "reason" in form.fields:
+                form.add_error("reason", error)
+            else:
+                action_errors = error.messages
+        else:
+            messages.add_message(request, level, text)
+            return _back(request, incident)
+    # Nothing changed: show the incident as it is now, with what went wrong.
+    incident = _get_incident(request, reference)
+    context = _incident_context(request, incident, action_errors=action_errors, **{name: form})
+    return render(request, "alerts/incident_detail.html", context, status=400)
+
+
+def _said(changed: bool, incident, done: str, unchanged: str, **values):
+    """A success message, or an information one when the service changed nothing."""
+    text = done if changed else unchanged
+    return (
+        messages.SUCCESS if changed else messages.INFO,
+        text % {"reference": incident.reference, **values},
+    )
+
+
+@login_required
+@require_POST
+def incident_acknowledge(request, reference: str):
+    def perform(incident, _data, actor):
+        return _said(
+            response.acknowledge(incident, actor),
+            incident,
+            _("Incident %(reference)s acknowledged."),
+            _("Incident %(reference)s was already acknowledged."),
+        )
+
+    return _act(
+        request,
+        reference,
+        Capability.RESPOND_ALERTS,
+        "acknowledge_form",
+        lambda incident: forms.Form(request.POST),
+        perform,
+    )
+
+
+@login_required
+@require_POST
+def incident_respond(request, reference: str):
+    def perform(incident, data, actor):
+        return _said(
+            response.respond(incident, data["response"], actor, reason=data["reason"]),
+            incident,
+            _("Response recorded for %(reference)s: %(response)s."),
+            _("This response was already recorded for %(reference)s."),
+            response=Response(data["response"]).label,
+        )
+
+    return _act(
+        request,
+        reference,
+        Capability.RESPOND_ALERTS,
+        "respond_form",
+        lambda incident: RespondForm(request.POST),
+        perform,
+    )
+
+
+@login_required
+@require_POST
+def incident_close(request, reference: str):
+    def perform(incident, data, actor):
+        response.close(incident, data["outcome"], actor, note=data["note"])
+        return _said(
+            True,
+            incident,
+            _("Incident %(reference)s closed: %(outcome)s."),
+            "",
+            outcome=Outcome(data["outcome"]).label,
+        )
+
+    # The unit and the early-warning cell both close; every role that triages also responds.
+    return _act(
+        request,
+        reference,
+        Capability.RESPOND_ALERTS,
+        "close_form",
+        lambda incident: CloseForm(request.POST),
+        perform,
+    )
+
+
+@login_required
+@require_POST
+def incident_dismiss(request, reference: str):
+    def perform(incident, data, actor):
+        response.dismiss(incident, actor, reason=data["reason"])
+        return _said(True, incident, _("Incident %(reference)s dismissed."), "")
+
+    return _act(
+        request,
+        reference,
+        Capability.TRIAGE_ALERTS,
+        "dismiss_form",
+        lambda incident: DismissForm(request.POST),
+        perform,
+    )
+
+
+@login_required
+@require_POST
+def incident_verify(request, reference: str):
+    def perform(incident, data, actor):
+        return _said(
+            response.verify(incident, actor, note=data["note"]),
+            incident,
+            _("Incident %(reference)s marked as verified."),
+            _("Incident %(reference)s was already verified."),
+        )
+
+    return _act(
+        request,
+        reference,
+        Capability.TRIAGE_ALERTS,
+        "verify_form",
+        lambda incident: VerifyForm(request.POST),
+        perform,
+    )
+
+
+@login_required
+@require_POST
+def incident_relevel(request, reference: str):
+    def perform(incident, data, actor):
+        return _said(
+            response.relevel(incident, data["level"], actor, reason=data["reason"]),
+            incident,
+            _("Incident %(reference)s is now at level %(level)s; its deadlines follow it."),
+            _("Incident %(reference)s already has this level."),
+            level=_(data["level"].name),
+        )
+
+    return _act(
+        request,
+        reference,
+        Capability.TRIAGE_ALERTS,
+        "relevel_form",
+        lambda incident: RelevelForm(request.POST, incident=incident),
+        perform,
+    )
+
+
+@login_required
+@require_POST
+def incident_reassign(request, reference: str):
+    def perform(incident, data, actor):
+        if not incident.is_open:
+            # routing.reassign accepts closed and dismissed incidents; the page offers no
+            # action on them, and a form left open in another tab must not move one either.
+            raise ValidationError(
+                _("Incident %(reference)s is %(status)s: nothing more can be recorded.")
+                % {
+                    "reference": incident.reference,
+                    "status": incident.get_status_display().lower(),
+                },
+                code="not_open",
+            )
+        routing.reassign(incident, data["unit"], request.user, data["reason"], channel="web")
+        return _said(
+            True,
+            incident,
+            _("Incident %(reference)s reassigned to %(unit)s."),
+            "",
+            unit=data["unit"].code,
+        )
+
+    return _act(
+        request,
+        reference,
+        Capability.TRIAGE_ALERTS,
+        "reassign_form",
+        lambda incident: ReassignForm(request.POST, incident=incident),
+        perform,
+    )
+
+
+@login_required
+def queue(request):
+    """What the units the user answers for must do next: acknowledge, decide, follow up."""
+    _require(request.user, Capability.RESPOND_ALERTS)
+    context = {
+        "queue": selectors.unit_queue(request.user),
+        "several_missions": visible_missions(request.user, Capability.RESPOND_ALERTS).count() > 1,
+        "here": request.get_full_path(),
+    }
+    return render(request, "alerts/queue.html", context)
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""The JSON API (`/api/`): log alerts and read alerts and incidents, with bearer tokens.
+"""The JSON API (`/api/`): log alerts, read alerts and incidents, and answer incidents
+(acknowledge, decide a response, close), with bearer tokens.
 
 Every request carries `Authorization: Bearer kiu_…` (see `manage.py api_token`). What a token
 may see and do is what its user may: every check goes through `kiungo.people.access`, and
@@ -15,9 +16,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError
 from django.db.models import Exists, F, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Field, Header, NinjaAPI, Query, Schema, Status
 from ninja import Path as PathParam
@@ -33,14 +35,23 @@ from pydantic import (
     model_validator,
 )
 
+from kiungo.alerts import response as answers
 from kiungo.alerts.intake import TEXT_LIMIT, log_alert
-from kiungo.alerts.models import Alert, Incident
+from kiungo.alerts.models import Alert, Incident, Outcome, Response
+from kiungo.alerts.selectors import acting_unit
 from kiungo.alerts.taxonomy import Threat
 from kiungo.api.models import ApiToken
 from kiungo.geography.models import Area
 from kiungo.missions.models import Mission
 from kiungo.network.models import Contact
-from kiungo.people.access import Capability, can_see, may, visible_alerts, visible_incidents
+from kiungo.people.access import (
+    Capability,
+    access,
+    can_see,
+    may,
+    visible_alerts,
+    visible_incidents,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +85,8 @@ class TokenAuth(HttpBearer):
 
 
 DESCRIPTION = """
-Kiungo's API for field devices and integrations: log alerts, read alerts and incidents.
+Kiungo's API for field devices and integrations: log alerts, read alerts and incidents, and
+answer incidents for a unit (acknowledge, decide a response, close).
 
 **Authentication.** Every request carries `Authorization: Bearer kiu_…`. Tokens are issued by an
 administrator (`manage.py api_token create <username> --name NAME`) and act with the rights of
@@ -89,6 +101,11 @@ different content answers 409. A 503 (database busy) carries `Retry-After`: try 
 
 **Times** are ISO 8601 with an offset (`2025-03-01T14:05:00+01:00` or `…Z`); answers are in
 UTC. In query strings, write `+` as `%2B` or use `Z`.
+
+**Answering an incident** (`POST /api/incidents/{reference}/acknowledge`, `/respond`,
+`/close`) needs the right to respond to alerts where the incident is (else 404). Each is safe
+to repeat: a repeat of what is already recorded answers 200 with `"changed": false`. What the
+incident's state refuses (a closed incident, no action without a reason) answers 422.
 
 Responses never include a sender's phone number or a contact's name: sources appear as the
 contact's pseudonym code.
@@ -172,6 +189,11 @@ ContactCode = Annotated[
 Reference = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z0-9]{1,12}$")]
 ThreatCode = Literal[tuple(Threat.values)]  # a plain enum of values in the OpenAPI document
 StatusCode = Literal[tuple(Incident.Status.values)]
+ResponseCode = Literal[tuple(Response.values)]
+OutcomeCode = Literal[tuple(Outcome.values)]
+Note = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_no_nul)
+]
 LoggedSource = Literal["call", "radio", "in_person", "api", "device"]
 
 
@@ -271,6 +293,17 @@ class IncidentOut(Schema):
         description="Code of the unit responsible; null while unrouted (no unit's area of "
         "responsibility holds the place: the early-warning cell assigns it)."
     )
+    acknowledged_at: datetime | None = Field(description="When the unit first acknowledged.")
+    response: ResponseCode | Literal[""] = Field(
+        description="The unit's latest decision; empty while none is decided."
+    )
+    responded_at: datetime | None = Field(description="When the first response was decided.")
+    outcome: OutcomeCode | Literal[""] = Field(description="How it ended; empty while open.")
+    closed_at: datetime | None = Field(description="When it was closed or dismissed.")
+    escalations: int = Field(description="Escalation steps taken so far.")
+    next_escalation_at: datetime | None = Field(
+        description="When the next escalation step falls due; null when none will."
+    )
 
 
 class IncidentDetailOut(IncidentOut):
@@ -347,6 +380,21 @@ INCIDENT_FIELDS = (
     "last_reported_at",
     "alert_count",
     "source_count",
+    "acknowledged_at",
+    "response",
+    "responded_at",
+    "outcome",
+    "closed_at",
+    "escalations",
+    "next_escalation_at",
+)
+INCIDENT_TIMES = (
+    "first_reported_at",
+    "last_reported_at",
+    "acknowledged_at",
+    "responded_at",
+    "closed_at",
+    "next_escalation_at",
 )
 
 
@@ -395,8 +443,8 @@ def incident_rows(incidents: QuerySet[Incident]) -> list[dict]:
     for row in rows:
         out = {key: row[key] for key in INCIDENT_FIELDS}
         out.update(_placed(row))
-        out["first_reported_at"] = _utc(row["first_reported_at"])
-        out["last_reported_at"] = _utc(row["last_reported_at"])
+        for name in INCIDENT_TIMES:
+            out[name] = _utc(row[name]) if row[name] is not None else None
         out["merged_into"] = row["merged_into_reference"]
         out["unit"] = row["unit_code"]
         result.append(out)
@@ -651,6 +699,126 @@ def get_incident(request: HttpRequest, reference: PathParam[Reference]):
         .values_list("reference", flat=True)
     )
     return incident
+
+
+# Answering incidents: the unit's acknowledgement, response and closure.
+
+
+class RespondIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    response: ResponseCode = Field(
+        description="patrol_sent, arrived (the patrol is on site), referred (to national "
+        "forces) or no_action."
+    )
+    reason: Note = Field("", description="Why: required with no_action, optional otherwise.")
+
+
+class CloseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: OutcomeCode = Field(description="How the incident ended.")
+    note: Note = Field("", description="Anything worth keeping on the timeline.")
+
+
+class ActionOut(Schema):
+    changed: bool = Field(
+        description="False when this was already recorded (a repeat): nothing changed."
+    )
+    incident: IncidentOut
+
+
+_ACTION_RESPONSES = {
+    200: ActionOut,
+    401: Error,
+    403: Error,
+    404: Error,
+    422: ValidationErrors,
+    503: Error,
+}
+
+
+def _refusal(error: DjangoValidationError) -> dict:
+    """The 422 entry for what the incident's state refuses (a closed incident, no reason)."""
+    message = " ".join(error.messages)
+    code = getattr(error, "code", None) or "invalid"
+    if code == "reason":
+        return field_error("reason", message, code)
+    return {"type": code, "loc": ["path", "reference"], "msg": message}
+
+
+def _answer(request: HttpRequest, reference: str, act) -> dict:
+    """Run `act(incident, actor)` (which returns whether it changed anything) on an incident
+    the user may answer; 403 without the right anywhere, 404 outside its scope."""
+    user = _user(request)
+    if not may(user, Capability.RESPOND_ALERTS):
+        raise HttpError(403, "This account may not answer incidents.")
+    try:
+        incident = access(user, Incident, Capability.RESPOND_ALERTS, reference=reference)
+    except Http404:
+        raise HttpError(404, f"No incident {reference}.") from None
+    actor = answers.Actor(user=user, unit=acting_unit(user, incident), channel="api")
+    try:
+        changed = act(incident, actor)
+    except DjangoValidationError as error:
+        raise ValidationError([_refusal(error)]) from None
+    return {
+        "changed": bool(changed),
+        "incident": incident_rows(Incident.objects.filter(pk=incident.pk))[0],
+    }
+
+
+@api.post(
+    "/incidents/{reference}/acknowledge",
+    response=_ACTION_RESPONSES,
+    summary="Acknowledge an incident",
+    tags=["incidents"],
+    description=(
+        "The unit has seen the incident: its escalation now counts from the deadline to "
+        'decide a response. A repeat answers 200 with `"changed": false`.'
+    ),
+)
+def acknowledge_incident(request: HttpRequest, reference: PathParam[Reference]):
+    return _answer(request, reference, answers.acknowledge)
+
+
+@api.post(
+    "/incidents/{reference}/respond",
+    response=_ACTION_RESPONSES,
+    summary="Record the unit's response",
+    tags=["incidents"],
+    description=(
+        "The unit's decision (acknowledging the incident too, if that had not happened). The "
+        "first response stops escalation. `no_action` needs a `reason` (else 422). Repeating "
+        'the response already recorded answers 200 with `"changed": false`.'
+    ),
+)
+def respond_to_incident(request: HttpRequest, reference: PathParam[Reference], payload: RespondIn):
+    def act(incident, actor):
+        return answers.respond(incident, payload.response, actor, reason=payload.reason)
+
+    return _answer(request, reference, act)
+
+
+@api.post(
+    "/incidents/{reference}/close",
+    response=_ACTION_RESPONSES,
+    summary="Close an incident with its outcome",
+    tags=["incidents"],
+    description=(
+        "Escalation stops. Closing again with the same outcome answers 200 with "
+        '`"changed": false`; an incident already closed otherwise, dismissed or merged '
+        "answers 422."
+    ),
+)
+def close_incident(request: HttpRequest, reference: PathParam[Reference], payload: CloseIn):
+    def act(incident, actor):
+        if incident.status == Incident.Status.CLOSED and incident.outcome == payload.outcome:
+            return False
+        answers.close(incident, payload.outcome, actor, note=payload.note)
+        return True
+
+    return _answer(request, reference, act)
 
 
 __all__ = ["api"]

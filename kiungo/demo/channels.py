@@ -5,7 +5,11 @@ Everything here is public on purpose: the channel UUIDs are fixed (uuid5 of the 
 secrets below are printed by `manage.py demo`. The demo is refused in production. These
 channels hold no real provider account: Twilio and Africa's Talking would refuse the demo
 credentials, and the external gateway's `send_url` is a closed port on this machine, so an
-SMS sent through them fails (the console channel writes to a file instead).
+SMS sent through them would fail. So nothing is sent through them: the console channel (which
+writes to a file) carries the mission's notifications (`notifies`), and the Twilio, Africa's
+Talking and external channels answer their senders through it (`replies_via`). Every SMS the
+demo sends is then readable on the outbox page and in DATA_DIR/console-sms.log. The SMSSync
+channel keeps its own replies: its phone fetches them (they wait, queued, on the outbox page).
 
 Key contacts: two or three per North Kivu base town, numbered NK-<TOWN>-001…, each living in
 the base's town, with a fixed DR Congo number (+243 97 000 1xxx), so an SMS from one of those
@@ -113,13 +117,19 @@ def _contacts() -> tuple[DemoContact, ...]:
 DEMO_CONTACTS = _contacts()
 
 
+# The channel that sends the demo's notifications, and the channels that reply through it.
+NOTIFIER = "console"
+REPLIES_VIA_NOTIFIER = ("twilio", "africastalking", "external")
+
+
 @dataclass
 class Created:
     channels: list[str] = field(default_factory=list)  # kinds
     contacts: list[str] = field(default_factory=list)  # codes
+    wired: list[str] = field(default_factory=list)  # "console notifies", "twilio > console"
 
     def __bool__(self) -> bool:
-        return bool(self.channels or self.contacts)
+        return bool(self.channels or self.contacts or self.wired)
 
 
 def missing() -> bool:
@@ -139,9 +149,12 @@ def missing() -> bool:
 
 
 def ensure() -> Created:
-    """Create whichever demo channels and contacts are missing (idempotent, one transaction).
+    """Create whichever demo channels and contacts are missing, and route the demo's outgoing
+    SMS through the console channel (idempotent, one transaction).
 
-    Existing rows are left as they are (an administrator may have changed a secret).
+    Existing rows are otherwise left as they are (an administrator may have changed a secret):
+    the console channel is made the notifier only while the mission has none, and a channel's
+    `replies_via` is set only while it is empty.
     """
     from django.db import transaction
 
@@ -153,23 +166,30 @@ def ensure() -> Created:
     created = Created()
     with transaction.atomic():
         mission = Mission.objects.get(code=DEMO_MISSION)
+        found = {
+            channel.kind: channel
+            for channel in Channel.objects.filter(uuid__in=[channel_uuid(kind) for kind in KINDS])
+        }
         for kind, (name, number) in DEMO_CHANNELS.items():
-            if Channel.objects.filter(uuid=channel_uuid(kind)).exists():
+            if kind in found:
                 continue
             channel = Channel(
                 mission=mission, kind=kind, name=name, phone_number=number, uuid=channel_uuid(kind)
             )
             channel.set_config(**DEMO_SECRETS[kind])
             channel.save()
+            found[kind] = channel
             created.channels.append(kind)
+        _wire(found, created)
         existing = set(Contact.objects.filter(mission=mission).values_list("code", flat=True))
-        localities = {
-            base.code: base.locality
-            for base in Base.objects.filter(mission=mission).select_related("locality")
-        }
-        for contact in DEMO_CONTACTS:
-            if contact.code in existing:
-                continue
+        wanted = [contact for contact in DEMO_CONTACTS if contact.code not in existing]
+        localities = {}
+        if wanted:
+            localities = {
+                base.code: base.locality
+                for base in Base.objects.filter(mission=mission).select_related("locality")
+            }
+        for contact in wanted:
             Contact.objects.create(
                 mission=mission,
                 code=contact.code,
@@ -183,13 +203,39 @@ def ensure() -> Created:
     return created
 
 
+def _wire(found: dict, created: Created) -> None:
+    from kiungo.messaging.models import Channel
+
+    notifier = found[NOTIFIER]
+    if (
+        not notifier.notifies
+        and not Channel.objects.filter(mission_id=notifier.mission_id, notifies=True).exists()
+    ):
+        notifier.notifies = True
+        notifier.save(update_fields=["notifies"])
+        created.wired.append(f"{NOTIFIER} notifies")
+    for kind in REPLIES_VIA_NOTIFIER:
+        channel = found[kind]
+        if channel.replies_via_id is None and channel.mission_id == notifier.mission_id:
+            channel.replies_via = notifier
+            channel.save(update_fields=["replies_via"])
+            created.wired.append(f"{kind} > {NOTIFIER}")
+
+
 def format_created(created: Created) -> list[str]:
-    if not created:
-        return []
-    return [
-        f"Demo SMS channels created: {len(created.channels)}; "
-        f"key contacts created: {len(created.contacts)}."
-    ]
+    lines = []
+    if created.channels or created.contacts:
+        lines.append(
+            f"Demo SMS channels created: {len(created.channels)}; "
+            f"key contacts created: {len(created.contacts)}."
+        )
+    if created.wired:
+        lines.append(
+            "Demo SMS routed through the console channel (nothing reaches a real provider): "
+            + ", ".join(created.wired)
+            + "."
+        )
+    return lines
 
 
 def format_channels(base_url: str = "http://127.0.0.1:8000") -> list[str]:

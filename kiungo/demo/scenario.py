@@ -40,6 +40,8 @@ DEMO_LOGINS = (
     ("ewo", "Early-warning officer", "MONUSCO, whole mission"),
     ("manager", "CLA manager", "MONUSCO, Nord-Kivu province (supervises its CLAs)"),
     ("duty", "Unit duty officer", "MONUSCO, TANZBATT (Beni, Butembo, Mangina, Oicha)"),
+    ("sector", "Unit duty officer", "MONUSCO, Sector North Kivu (INDBATT, TANZBATT, SANDFBATT)"),
+    ("forcehq", "Unit duty officer", "MONUSCO, Force HQ operations centre (whole mission)"),
     ("cla", "Community Liaison Assistant", "MONUSCO, Beni base"),
 )
 
@@ -330,6 +332,13 @@ FORCES = {
 # fmt: on
 
 DUTY_BATTALION = ("MONUSCO", "tanzbatt")  # the `duty` login's unit
+# The unit of each duty-officer login: the escalation chain above the `duty` login's companies
+# (battalion, then sector, then force HQ), so each step of a demo escalation reaches a login.
+DUTY_UNITS = {
+    "duty": DUTY_BATTALION,
+    "sector": ("MONUSCO", "sector-north-kivu"),
+    "forcehq": ("MONUSCO", "force-hq"),
+}
 DEMO_CLA_BASE = ("MONUSCO", "beni")  # the `cla` login's base
 
 
@@ -393,6 +402,8 @@ STAFF_LOGINS = (
     ("analyst", "Demo", "Analyst", "analyst", False),
     ("ewo", "Demo", "Early-Warning Officer", "early_warning", False),
     ("duty", "Demo", "Duty Officer", "duty_officer", False),
+    ("sector", "Demo", "Sector Duty Officer", "duty_officer", False),
+    ("forcehq", "Demo", "Force HQ Duty Officer", "duty_officer", False),
 )
 # fmt: on
 
@@ -880,6 +891,7 @@ class _Loader:
     def _people(self, missions: dict, plans: dict[str, list[_BasePlan]]):
         from django.contrib.auth.hashers import make_password
 
+        from kiungo.forces.models import Unit
         from kiungo.people.models import CLAProfile, Deployment, RoleAssignment, User
 
         # Hashed once: the demo password is public, one hash for all demo logins is enough
@@ -921,11 +933,9 @@ class _Loader:
                 for code in DEMO_MISSION_CODES:
                     assign(username, role, missions[code], "mission")
             elif role == "duty_officer":
-                code, unit_code = DUTY_BATTALION
-                battalion = next(
-                    plan.battalion for plan in plans[code] if plan.battalion.code == unit_code
-                )
-                assign(username, role, missions[code], "unit", unit=battalion)
+                code, unit_code = DUTY_UNITS[username]
+                unit = Unit.objects.get(mission=missions[code], code=unit_code)
+                assign(username, role, missions[code], "unit", unit=unit)
             else:
                 assign(username, role, missions["MONUSCO"], "mission")
 

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from kiungo.lib.admin import ScopedAdmin
-from kiungo.messaging.models import Channel, InboundMessage, OutboundMessage
+from kiungo.messaging.models import Channel, InboundMessage, OutboundEmail, OutboundMessage
 
 
 class ChannelForm(forms.ModelForm):
@@ -33,8 +33,20 @@ class ChannelForm(forms.ModelForm):
             "secrets",
             "allowed_ips",
             "send_per_minute",
+            "notifies",
+            "replies_via",
             "active",
         ]
+
+    def clean(self):
+        cleaned = super().clean()
+        replies_via, mission = cleaned.get("replies_via"), cleaned.get("mission")
+        if replies_via is not None:
+            if mission is not None and replies_via.mission_id != mission.pk:
+                self.add_error("replies_via", _("Choose a channel of the same mission."))
+            elif self.instance.pk and replies_via.pk == self.instance.pk:
+                self.add_error("replies_via", _("Leave it empty to reply through this channel."))
+        return cleaned
 
     def clean_secrets(self):
         text = self.cleaned_data["secrets"].strip()
@@ -68,16 +80,19 @@ class ChannelForm(forms.ModelForm):
 class ChannelAdmin(ScopedAdmin):
     scope_path = "mission"
     form = ChannelForm
-    list_display = ["name", "kind", "mission", "phone_number", "active", "created_at"]
+    list_display = ["name", "kind", "mission", "phone_number", "notifies", "active", "created_at"]
     list_filter = ["kind", "active"]
     search_fields = ["name"]
     readonly_fields = ["uuid", "created_at"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "mission":
-            from kiungo.people.access import Capability, visible_missions
+        from kiungo.people.access import Capability, visible_missions
 
-            kwargs["queryset"] = visible_missions(request.user, Capability.MANAGE_REFERENCE)
+        missions = visible_missions(request.user, Capability.MANAGE_REFERENCE)
+        if db_field.name == "mission":
+            kwargs["queryset"] = missions
+        elif db_field.name == "replies_via":
+            kwargs["queryset"] = Channel.objects.filter(mission__in=missions, active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -122,12 +137,15 @@ class InboundMessageAdmin(ReadOnlyScopedAdmin):
 
 @admin.register(OutboundMessage)
 class OutboundMessageAdmin(ReadOnlyScopedAdmin):
-    list_display = ["created_at", "channel", "state", "attempts", "external_id"]
-    list_filter = ["state", "channel__kind"]
+    list_display = ["created_at", "channel", "purpose", "recipient_label", "state", "attempts"]
+    list_filter = ["state", "purpose", "channel__kind"]
     list_select_related = ["channel"]
     date_hierarchy = "created_at"
     fields = [
         "channel",
+        "purpose",
+        "recipient_label",
+        "incident",
         "external_id",
         "state",
         "attempts",
@@ -135,5 +153,26 @@ class OutboundMessageAdmin(ReadOnlyScopedAdmin):
         "sent_at",
         "updated_at",
         "text",
+        "error",
+    ]
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyScopedAdmin):
+    scope_path = "incident__mission"
+    list_display = ["created_at", "purpose", "recipient_label", "subject", "state", "attempts"]
+    list_filter = ["state", "purpose"]
+    date_hierarchy = "created_at"
+    fields = [
+        "purpose",
+        "recipient_label",
+        "to",
+        "incident",
+        "state",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "subject",
+        "body",
         "error",
     ]

@@ -38,12 +38,12 @@ from datetime import datetime, timedelta
 
 from django.core.mail import send_mail
 from django.db import OperationalError
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from kiungo.lib.logging import redact
 from kiungo.messaging.gateways import TRANSPORTS, TransportError, transport_for
-from kiungo.messaging.models import OutboundEmail, OutboundMessage
+from kiungo.messaging.models import OutboundEmail, OutboundMessage, Purpose
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +71,30 @@ def _pulling_kinds() -> list[str]:
     return [kind for kind, transport in TRANSPORTS.items() if transport.pulls]
 
 
-def due(now: datetime, limit: int) -> list[int]:
-    """Ids of the messages the worker should try now, oldest deadline first."""
+# Messages to units (an incident, an escalation, the answer to a reply code) go before the
+# messages to the community (receipts, follow-ups): during a surge, receipts fill a channel's
+# rate limit, and an escalation must not wait behind them.
+URGENT = [Purpose.ALERT, Purpose.ESCALATION, Purpose.REPLY]
+COMMUNITY_SHARE = 0.8
+
+
+def _due_rows(now: datetime, limit: int) -> list[tuple[int, int, bool]]:
+    """(id, channel id, urgent) of the messages to try now: urgent first, then oldest first."""
+    urgent = Case(When(purpose__in=URGENT, then=Value(True)), default=Value(False))
     return list(
         OutboundMessage.objects.filter(state__in=SENDABLE, next_attempt_at__lte=now)
         .filter(_lease_free(now))
         .filter(channel__active=True)
         .exclude(channel__kind__in=_pulling_kinds())
-        .order_by("next_attempt_at", "pk")
-        .values_list("pk", flat=True)[:limit]
+        .annotate(urgent=urgent)
+        .order_by("-urgent", "next_attempt_at", "pk")
+        .values_list("pk", "channel_id", "urgent")[:limit]
     )
+
+
+def due(now: datetime, limit: int) -> list[int]:
+    """Ids of the messages the worker should try now: urgent ones first, then oldest first."""
+    return [pk for pk, _channel, _urgent in _due_rows(now, limit)]
 
 
 def claim(pk: int, now: datetime) -> bool:
@@ -114,7 +128,15 @@ def _finish(pk: int, *, tries: int = 1, **fields) -> None:
 
 
 def _at_rate_limit(message: OutboundMessage, now: datetime) -> bool:
+    """Whether the channel has no room for this message in the last minute's window.
+
+    Messages to the community may use only COMMUNITY_SHARE of the channel's rate: the rest is
+    kept for messages to units, so a surge of receipts cannot delay an escalation.
+    """
     channel = message.channel
+    allowed = channel.send_per_minute
+    if message.purpose not in URGENT:
+        allowed = max(1, int(allowed * COMMUNITY_SHARE))
     recent = (
         OutboundMessage.objects.filter(channel=channel)
         .filter(
@@ -124,7 +146,7 @@ def _at_rate_limit(message: OutboundMessage, now: datetime) -> bool:
         .exclude(pk=message.pk)
         .count()
     )
-    return recent >= channel.send_per_minute
+    return recent >= allowed
 
 
 def _failed(message: OutboundMessage, error: str, now: datetime, *, permanent: bool) -> None:
@@ -153,8 +175,11 @@ def _failed(message: OutboundMessage, error: str, now: datetime, *, permanent: b
         )
 
 
-def deliver_one(pk: int, now: datetime) -> bool:
-    """Claim, rate-check and send one message; True when the gateway accepted it."""
+def deliver_one(pk: int, now: datetime, limited: set[int] | None = None) -> bool:
+    """Claim, rate-check and send one message; True when the gateway accepted it.
+
+    A message held back by its channel's rate limit adds the channel to `limited`.
+    """
     if not claim(pk, now):
         return False  # another worker got there first
     message = None
@@ -163,6 +188,8 @@ def deliver_one(pk: int, now: datetime) -> bool:
         if _at_rate_limit(message, now):
             next_minute = now.replace(second=0, microsecond=0) + RATE_WINDOW
             _finish(pk, next_attempt_at=next_minute)  # waiting is not an attempt
+            if limited is not None:
+                limited.add(message.channel_id)
             return False
         external_id = transport_for(message.channel).send(message)
     except TransportError as error:
@@ -199,9 +226,12 @@ def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
     """
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     sent = 0
-    for pk in due(clock(), limit):
+    limited: set[int] = set()  # channels whose community share is used up for this pass
+    for pk, channel_id, urgent in _due_rows(clock(), limit):
+        if channel_id in limited and not urgent:
+            continue  # it would only be pushed back: leave it for a later pass
         try:
-            sent += deliver_one(pk, clock())
+            sent += deliver_one(pk, clock(), limited if not urgent else None)
         except Exception:
             # Only a database error lands here (the claim or the outcome could not be
             # written): a claimed message is taken again when its lease expires, an unclaimed
@@ -214,9 +244,17 @@ def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
 # through Django's e-mail backend (SMTP in production). A refused address is permanent.
 
 
-def _email_finish(pk: int, **fields) -> None:
+def _email_finish(pk: int, *, tries: int = 1, **fields) -> None:
+    """As `_finish`, for an e-mail (a busy database gets `tries` short retries)."""
     fields.setdefault("claimed_until", None)
-    OutboundEmail.objects.filter(pk=pk, state__in=SENDABLE).update(**fields)
+    for attempt in range(1, tries + 1):
+        try:
+            OutboundEmail.objects.filter(pk=pk, state__in=SENDABLE).update(**fields)
+            return
+        except OperationalError:
+            if attempt == tries:
+                raise
+            time.sleep(0.05 * attempt)
 
 
 def deliver_email(pk: int, now: datetime) -> bool:
@@ -247,7 +285,8 @@ def deliver_email(pk: int, now: datetime) -> bool:
             next_attempt_at=now + backoff(attempts),
         )
         return False
-    _email_finish(pk, state=State.SENT, attempts=attempts, sent_at=now, error="")
+    # As for SMS, the write that matters most: without it the e-mail goes again after the lease.
+    _email_finish(pk, tries=5, state=State.SENT, attempts=attempts, sent_at=now, error="")
     return True
 
 

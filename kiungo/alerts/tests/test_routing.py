@@ -328,7 +328,8 @@ def test_the_detail_and_board_show_the_unit_the_deadlines_and_overdue(world):
 
     board = client.get("/incidents/").content.decode()
     assert "indbatt-a" in board and "early-warning cell to assign" in board
-    assert board.count('<span class="overdue">') == 2  # both deadlines of the late incident
+    assert board.count('class="overdue-mark"') == 1  # the late incident, and only it
+    assert board.count('class="is-overdue"') == 1
 
 
 # The demo scenario: every open MONUSCO base takes the incidents at its locality.

@@ -15,6 +15,7 @@ from kiungo.demo import channels
 from kiungo.forces.models import DutyPhone
 from kiungo.lib.phones import to_e164
 from kiungo.messaging.models import Channel
+from kiungo.messaging.outbox import notification_channel, reply_channel
 from kiungo.missions.models import Mission
 from kiungo.network.models import Contact
 
@@ -96,6 +97,7 @@ def test_a_second_run_creates_nothing_and_missing_ones_come_back(monusco):
     call_command("demo", stdout=out)
     assert "already loaded; nothing changed" in out.getvalue()
     Channel.objects.filter(kind="external").delete()
+    Alert.objects.filter(contact__code="NK-BEN-002").delete()  # the history's (PROTECT)
     Contact.objects.filter(code="NK-BEN-002").delete()
     twilio = Channel.objects.get(kind="twilio")
     twilio.set_config(account_sid="AC1", auth_token="changed-by-an-admin")
@@ -107,6 +109,35 @@ def test_a_second_run_creates_nothing_and_missing_ones_come_back(monusco):
     assert Contact.objects.filter(mission=monusco).count() == len(channels.DEMO_CONTACTS)
     twilio.refresh_from_db()
     assert twilio.config["auth_token"] == "changed-by-an-admin"  # existing rows kept
+    external = Channel.objects.get(kind="external")  # the new one is routed like the first
+    assert external.replies_via == Channel.objects.get(kind="console")
+
+
+def test_nothing_the_demo_sends_goes_to_a_provider(monusco):
+    """The console channel notifies; Twilio, Africa's Talking and external reply through it."""
+    found = {channel.kind: channel for channel in Channel.objects.filter(mission=monusco)}
+    console = found["console"]
+    assert console.notifies
+    assert [c.kind for c in Channel.objects.filter(mission=monusco, notifies=True)] == ["console"]
+    assert notification_channel(monusco.pk) == console
+    for kind in channels.REPLIES_VIA_NOTIFIER:
+        assert found[kind].replies_via == console
+        assert reply_channel(found[kind]) == console
+    # SMSSync's phone fetches its own replies; the console answers itself.
+    assert reply_channel(found["smssync"]) == found["smssync"]
+    assert reply_channel(console) == console
+
+
+def test_the_routing_is_added_to_an_older_demo_and_an_admins_choice_is_kept(monusco):
+    Channel.objects.filter(mission=monusco).update(notifies=False, replies_via=None)
+    Channel.objects.filter(kind="twilio").update(notifies=True)  # an admin's choice
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert "routed through the console channel" in out.getvalue()
+    found = {channel.kind: channel for channel in Channel.objects.filter(mission=monusco)}
+    assert found["twilio"].notifies and not found["console"].notifies
+    assert found["africastalking"].replies_via == found["console"]
+    assert not channels.ensure()  # a second time: nothing to do
 
 
 def test_an_sms_from_a_demo_contact_is_recognised_and_placed(monusco):

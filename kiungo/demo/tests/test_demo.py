@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.test import override_settings
 
-from kiungo.demo import scenario
+from kiungo.demo import duty, scenario
 from kiungo.forces.models import Base, DutyPhone, ResponsibilityArea, Unit
 from kiungo.forces.responsibility import haversine_km, responsible_for_area, responsible_for_point
 from kiungo.geography.models import Area, AreaName
@@ -227,8 +227,14 @@ def test_names_and_aliases_resolve(demo):
 def test_duty_phones_are_valid_and_unique_e164(demo):
     phones = DutyPhone.objects.select_related("unit__mission")
     units = Unit.objects.filter(kind__in=[Unit.Kind.BATTALION, Unit.Kind.COMPANY])
-    assert phones.count() == units.count()
+    assert phones.count() == units.count() + len(duty.CHAIN_PHONES)
     assert len({phone.number for phone in phones}) == phones.count()
+    # Every unit of the MONUSCO chain has one (sector and force HQ: a made-up block).
+    monusco = Unit.objects.filter(mission=demo["MONUSCO"])
+    assert not monusco.exclude(duty_phones__active=True).exists()
+    for code, (number, _label) in duty.CHAIN_PHONES.items():
+        assert phones.get(number=number).unit == monusco.get(code=code)
+        assert number.startswith("+243991000")
     prefixes = {"CD": "+243", "SS": "+211", "CF": "+236", "ML": "+223"}
     for phone in phones:
         phone.full_clean()
@@ -277,14 +283,26 @@ def test_demo_logins(demo):
     for profile in supervised.select_related("base__locality"):
         assert profile.base.locality.pcode.startswith(north_kivu.pcode)
 
-    duty = users["duty"].role_assignments.get()
-    assert (duty.role, duty.scope, duty.unit.kind) == (
+    officer = users["duty"].role_assignments.get()
+    assert (officer.role, officer.scope, officer.unit.kind) == (
         Role.UNIT_DUTY_OFFICER,
         "unit",
         Unit.Kind.BATTALION,
     )
-    held = {base.code for base in Base.objects.filter(unit__parent=duty.unit)}
-    assert {"beni", "butembo"} <= held
+    held = {base.code for base in Base.objects.filter(unit__parent=officer.unit)}
+    assert {"beni", "butembo", "oicha", "mangina"} <= held
+    # The officers of the chain above it: each escalation step reaches a login by e-mail.
+    chain = [unit.code for unit in officer.unit.chain()]
+    for username, code in [("duty", "tanzbatt"), ("sector", chain[1]), ("forcehq", chain[2])]:
+        assignment = users[username].role_assignments.get()
+        assert (assignment.role, assignment.mission, assignment.unit.code) == (
+            Role.UNIT_DUTY_OFFICER,
+            monusco,
+            code,
+        )
+    assert chain == ["tanzbatt", "sector-north-kivu", "force-hq"]
+    for user in users.values():
+        assert user.email == f"{user.username}@{scenario.EMAIL_DOMAIN}"
 
     cla = users["cla"]
     assignment = cla.role_assignments.get()
@@ -414,9 +432,16 @@ def dump():
 
 
 def wipe():
-    from kiungo.messaging.models import Channel
+    from kiungo.alerts.models import Alert, AlertEvent, Incident
+    from kiungo.messaging.models import Channel, InboundMessage, OutboundEmail, OutboundMessage
     from kiungo.network.models import Contact
 
+    AlertEvent.objects.all().delete()  # the demo's history and live incident
+    Alert.objects.all().delete()
+    Incident.objects.all().delete()
+    OutboundMessage.objects.all().delete()
+    OutboundEmail.objects.all().delete()
+    InboundMessage.objects.all().delete()
     Contact.objects.all().delete()  # demo key contacts live in demo localities (PROTECT)
     Channel.objects.all().delete()
     Deployment.objects.all().delete()

@@ -7,7 +7,7 @@ import requests
 from django.db import connection
 from django.http import QueryDict
 
-from kiungo.messaging.models import Channel, InboundMessage, OutboundMessage
+from kiungo.messaging.models import Channel, InboundMessage, OutboundMessage, Purpose
 
 
 def fixture(test_file: str, name: str) -> str:
@@ -43,7 +43,15 @@ def make_channel(mission, kind: str, phone_number: str = "", **config) -> Channe
     return channel
 
 
-def outbound(channel: Channel, *, to="+243997000123", state="queued", external_id="", text=""):
+def outbound(
+    channel: Channel,
+    *,
+    to="+243997000123",
+    state="queued",
+    external_id="",
+    text="",
+    purpose=Purpose.ALERT,
+):
     return OutboundMessage.objects.create(
         channel=channel,
         to=to,
@@ -51,6 +59,7 @@ def outbound(channel: Channel, *, to="+243997000123", state="queued", external_i
         text=text or "Kiungo: message reçu. Merci.",
         state=state,
         external_id=external_id,
+        purpose=purpose,
     )
 
 

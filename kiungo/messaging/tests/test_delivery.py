@@ -18,7 +18,7 @@ from kiungo.messaging.gateways import TransportError
 from kiungo.messaging.gateways.smssync.transport import SMSSyncTransport
 from kiungo.messaging.gateways.testing import make_channel, outbound
 from kiungo.messaging.gateways.twilio.transport import TwilioTransport
-from kiungo.messaging.models import OutboundMessage
+from kiungo.messaging.models import OutboundMessage, Purpose
 
 State = OutboundMessage.State
 T0 = datetime(2026, 11, 25, 12, 0, 30, tzinfo=UTC)
@@ -203,6 +203,26 @@ def test_it_respects_the_channel_rate_limit(channel, send, clock):
     clock.move_to(datetime(2026, 11, 25, 12, 2, tzinfo=UTC))
     assert deliver_due() == 2
     assert len(send.calls) == 5
+
+
+def test_community_messages_leave_a_fifth_of_the_rate_to_units(channel, send, clock):
+    channel.send_per_minute = 10
+    channel.save()
+    receipts = [outbound(channel, purpose=Purpose.RECEIPT) for _ in range(12)]
+    assert deliver_due() == 8  # 80 % of the channel's rate for the community
+    assert [fresh(m).state for m in receipts].count(State.SENT) == 8
+    escalations = [outbound(channel, purpose=Purpose.ESCALATION) for _ in range(3)]
+    assert deliver_due() == 2  # the reserved fifth, whatever the receipts waiting
+    assert [fresh(m).state for m in escalations].count(State.SENT) == 2
+
+
+def test_urgent_messages_go_first(channel, send, clock):
+    channel.send_per_minute = 1
+    channel.save()
+    outbound(channel, purpose=Purpose.RECEIPT)
+    escalation = outbound(channel, purpose=Purpose.ESCALATION)
+    assert deliver_due() == 1
+    assert fresh(escalation).state == State.SENT
 
 
 def test_the_rate_limit_is_per_channel(world, channel, send, clock):

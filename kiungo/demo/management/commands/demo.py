@@ -1,15 +1,24 @@
-"""`manage.py demo [--seed N]`: load the demo scenario (never in production)."""
+"""`manage.py demo [--seed N]`: load the demo scenario (never in production).
+
+Run by every `make run`, so each step is idempotent and cheap once done: the scenario (once),
+the demo SMS channels and key contacts (routed through the console channel), the duty phones
+and duty-officer logins of the escalation chain, 30 days of incident history (once), and a
+live incident about to escalate (kiungo/demo/live.py).
+"""
+
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kiungo.demo import channels, scenario
+from kiungo.demo import channels, duty, history, live, scenario
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo scenario: MONUSCO, UNMISS, MINUSCA and MINUSMA (closed) on real "
-        "geography, with units, bases, CLAs and demo logins. Does nothing if already loaded."
+        "geography, with units, bases, CLAs, demo logins, SMS channels, 30 days of MONUSCO "
+        "incidents, and one critical incident about to escalate. What is already there is kept."
     )
 
     def add_arguments(self, parser):
@@ -27,33 +36,42 @@ class Command(BaseCommand):
                 "The demo scenario is disabled here (DEMO_ALLOWED is False, as in production): "
                 "it creates accounts whose password is published."
             )
+        started = time.monotonic()
         present = scenario.loaded_missions()
-        if len(present) == len(scenario.DEMO_MISSION_CODES):
-            # Channels and key contacts came later than the scenario: add them if missing.
-            created = channels.ensure() if channels.missing() else None
-            if created:
-                self.stdout.write(
-                    "Demo scenario already loaded; added the missing demo SMS channels "
-                    f"({len(created.channels)}) and key contacts ({len(created.contacts)})."
-                )
-            else:
-                self.stdout.write("Demo scenario already loaded; nothing changed.")
-            self._write_logins()
-            return
-        if present:
+        already = len(present) == len(scenario.DEMO_MISSION_CODES)
+        if present and not already:
             raise CommandError(
                 "Only part of the demo scenario is here (missions "
                 + ", ".join(present)
                 + "). Remove those missions, or start from an empty database, then run again."
             )
-        try:
-            summary = scenario.load(seed)
-        except scenario.ScenarioError as error:
-            raise CommandError(f"Demo scenario not loaded: {error}") from error
-        for line in scenario.format_summary(summary):
+        lines = []
+        if not already:
+            try:
+                summary = scenario.load(seed)
+            except scenario.ScenarioError as error:
+                raise CommandError(f"Demo scenario not loaded: {error}") from error
+            lines += scenario.format_summary(summary)
+        created = channels.ensure()
+        if already and (created.channels or created.contacts):
+            # Channels and key contacts came later than the scenario: added if missing.
+            lines.append(
+                "Demo scenario already loaded; added the missing demo SMS channels "
+                f"({len(created.channels)}) and key contacts ({len(created.contacts)})."
+            )
+            created.channels, created.contacts = [], []
+        lines += channels.format_created(created)
+        lines += duty.format_added(duty.ensure())
+        lines += history.format_summary(history.ensure(seed))
+        if already and not lines:
+            lines.append("Demo scenario already loaded; nothing changed.")
+        elif already and not lines[0].startswith("Demo scenario already loaded"):
+            lines.insert(0, "Demo scenario already loaded; added what it lacked:")
+        for line in lines:
             self.stdout.write(line)
-        for line in channels.format_created(channels.ensure()):
+        for line in live.format_live(live.ensure()):
             self.stdout.write(line)
+        self.stdout.write(f"Demo ready in {time.monotonic() - started:.1f} s.")
         self._write_logins()
 
     def _write_logins(self):

@@ -60,17 +60,18 @@ class Command(BaseCommand):
             time.sleep(min(left, 0.2))
 
     def iteration(self) -> bool:
-        """One pass; True when a full batch was sent (more may be due: no pause)."""
+        """One pass; True when a task did work or a full batch was sent (more may be due)."""
         _close_stale_connections()
-        # Tasks first: the messages an escalation queues go out in the same pass.
+        # Tasks first: the messages an escalation queues go out in the same pass. A task that
+        # did something (returns a true value) may have more to do: no pause after this pass.
+        busy = False
         for task in worker.registered():
             try:
-                task()
+                busy = bool(task()) or busy
             except Exception:
                 logger.exception("worker: task %s failed", getattr(task, "__name__", task))
-        busy = False
         try:
-            busy = deliver_due(limit=BATCH) >= BATCH
+            busy = deliver_due(limit=BATCH) >= BATCH or busy
         except Exception:
             logger.exception("worker: sending the outbox failed")
         try:
