@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -179,6 +180,15 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    def require_open(self) -> None:
+        """Raise ValidationError unless the incident still takes answers and decisions."""
+        if not self.is_open:
+            raise ValidationError(
+                _("Incident %(reference)s is %(status)s: nothing more can be recorded.")
+                % {"reference": self.reference, "status": self.get_status_display().lower()},
+                code="not_open",
+            )
 
     @property
     def acknowledge_overdue(self) -> bool:

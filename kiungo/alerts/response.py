@@ -60,15 +60,6 @@ def _locked(incident: Incident) -> Incident:
     )
 
 
-def _require_open(incident: Incident) -> None:
-    if not incident.is_open:
-        raise ValidationError(
-            _("Incident %(reference)s is %(status)s: nothing more can be recorded.")
-            % {"reference": incident.reference, "status": incident.get_status_display().lower()},
-            code="not_open",
-        )
-
-
 def _require_reason(reason: str, message: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
@@ -96,7 +87,7 @@ def _event(incident: Incident, kind: str, actor: Actor, now: datetime, **details
 def acknowledge(incident: Incident, actor: Actor, *, now: datetime | None = None) -> bool:
     """The unit has seen the incident. False if it was already acknowledged."""
     incident = _locked(incident)
-    _require_open(incident)
+    incident.require_open()
     if incident.acknowledged_at is not None:
         return False
     now = now or timezone.now()
@@ -134,7 +125,7 @@ def respond(
     if action == Response.NO_ACTION:
         reason = _require_reason(reason, _("Say why no action is taken."))
     incident = _locked(incident)
-    _require_open(incident)
+    incident.require_open()
     if incident.response == action and (
         action != Response.NO_ACTION or reason == _last_reason(incident)
     ):
@@ -180,7 +171,7 @@ def close(
     """Close the incident with its outcome (an `Outcome`); escalation stops."""
     outcome = Outcome(outcome)
     incident = _locked(incident)
-    _require_open(incident)
+    incident.require_open()
     now = now or timezone.now()
     incident.status = Incident.Status.CLOSED
     incident.outcome = outcome
@@ -200,7 +191,7 @@ def dismiss(
     """The early-warning cell sets the incident aside (not credible, not for the mission)."""
     reason = _require_reason(reason, _("Say why the incident is dismissed."))
     incident = _locked(incident)
-    _require_open(incident)
+    incident.require_open()
     now = now or timezone.now()
     incident.status = Incident.Status.DISMISSED
     incident.closed_at = now
@@ -215,7 +206,7 @@ def verify(
 ) -> bool:
     """The early-warning cell has checked the incident is real. False if already verified."""
     incident = _locked(incident)
-    _require_open(incident)
+    incident.require_open()
     if incident.verified_at is not None:
         return False
     now = now or timezone.now()
@@ -241,7 +232,7 @@ def relevel(
     if level.mission_id != incident.mission_id:
         raise ValidationError(_("Choose a level of the incident's mission."), code="mission")
     incident = _locked(incident)
-    _require_open(incident)
+    incident.require_open()
     if incident.level_id == level.pk:
         return False
     now = now or timezone.now()

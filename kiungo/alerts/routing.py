@@ -150,10 +150,7 @@ def reassign(
         .select_related("mission", "level", "area", "unit")
         .get(pk=incident.pk)
     )
-    if not incident.is_open:
-        raise ValidationError(
-            _("Only an open incident can be given to another unit."), code="not_open"
-        )
+    incident.require_open()
     if unit.pk == incident.unit_id:
         raise ValidationError(_("The incident is already with this unit."), code="same")
     now = now or timezone.now()

@@ -338,17 +338,6 @@ def incident_relevel(request, reference: str):
 @require_POST
 def incident_reassign(request, reference: str):
     def perform(incident, data, actor):
-        if not incident.is_open:
-            # routing.reassign accepts closed and dismissed incidents; the page offers no
-            # action on them, and a form left open in another tab must not move one either.
-            raise ValidationError(
-                _("Incident %(reference)s is %(status)s: nothing more can be recorded.")
-                % {
-                    "reference": incident.reference,
-                    "status": incident.get_status_display().lower(),
-                },
-                code="not_open",
-            )
         routing.reassign(incident, data["unit"], request.user, data["reason"], channel="web")
         return _said(
             True,

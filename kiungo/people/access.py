@@ -109,8 +109,7 @@ def scope(user: User, capability: Capability) -> AreaScope:
         result.everything = True
         cache[capability] = result
         return result
-    assignments = RoleAssignment.objects.filter(user=user).select_related("unit")
-    for assignment in assignments.prefetch_related("areas"):
+    for assignment in _assignments(user):
         if capability not in ROLE_CAPABILITIES.get(assignment.role, ()):
             continue
         result.touched_missions.add(assignment.mission_id)
@@ -119,15 +118,36 @@ def scope(user: User, capability: Capability) -> AreaScope:
         elif assignment.scope == RoleAssignment.Scope.AREAS:
             result.prefixes.update(area.pcode for area in assignment.areas.all())
         else:
-            unit_ids = assignment.unit.subordinate_ids()
+            unit_ids, pcodes = _unit_reach(user, assignment.unit)
             result.units.update(unit_ids)
-            result.prefixes.update(
-                ResponsibilityArea.objects.filter(base__unit_id__in=unit_ids).values_list(
-                    "area__pcode", flat=True
-                )
-            )
+            result.prefixes.update(pcodes)
     cache[capability] = result
     return result
+
+
+def _assignments(user: User) -> list[RoleAssignment]:
+    """The user's role assignments, read once per request (cached on the user object)."""
+    if "_kiungo_assignments" not in user.__dict__:
+        user.__dict__["_kiungo_assignments"] = list(
+            RoleAssignment.objects.filter(user=user)
+            .select_related("unit")
+            .prefetch_related("areas")
+        )
+    return user.__dict__["_kiungo_assignments"]
+
+
+def _unit_reach(user: User, unit: Unit) -> tuple[set[int], set[str]]:
+    """A unit and those below it, and the P-codes of their areas of responsibility."""
+    cache = user.__dict__.setdefault("_kiungo_unit_reach", {})
+    if unit.pk not in cache:
+        unit_ids = unit.subordinate_ids()
+        pcodes = set(
+            ResponsibilityArea.objects.filter(base__unit_id__in=unit_ids).values_list(
+                "area__pcode", flat=True
+            )
+        )
+        cache[unit.pk] = (unit_ids, pcodes)
+    return cache[unit.pk]
 
 
 def has_capability(user: User, capability: Capability) -> bool:
