@@ -209,7 +209,6 @@ def decorate_rows(incidents: list[Incident]) -> None:
 # A unit's queue: what its duty officer must do next.
 
 QUEUE_LIMIT = 200  # rows per group; more than this is a crisis better followed on the board
-UNDER_WAY = [Response.PATROL_SENT, Response.ARRIVED, Response.REFERRED]
 
 
 @dataclass
@@ -245,8 +244,11 @@ def unit_queue(user) -> Queue:
                 F("respond_due_at").asc(nulls_last=True), "level__rank", "pk"
             )[:QUEUE_LIMIT]
         ),
+        # Decided (a patrol, a referral, or no action and why): each still needs closing.
         under_way=list(
-            incidents.filter(response__in=UNDER_WAY).order_by("responded_at", "pk")[:QUEUE_LIMIT]
+            incidents.filter(responded_at__isnull=False).order_by("responded_at", "pk")[
+                :QUEUE_LIMIT
+            ]
         ),
     )
 

@@ -258,24 +258,38 @@ def test_each_close_code(channel, incident, code, outcome, note):
     assert incident.reference in answer_to(OPS_ROOM)
 
 
-@pytest.mark.parametrize("code", ["NOACTION {ref}", "Aucune {ref}", "no action {ref}"])
-def test_no_action_without_a_reason_is_answered_with_how_to(channel, incident, code):
+@pytest.mark.parametrize(
+    ("code", "how_to"),
+    [
+        ("NOACTION {ref}", "NOACTION {ref}"),
+        ("Aucune {ref}", "AUCUNE {ref}"),  # a French code word: answered in French
+        ("no action {ref}", "NOACTION {ref}"),
+    ],
+)
+def test_no_action_without_a_reason_is_answered_with_how_to(channel, incident, code, how_to):
     message = send(channel, code.format(ref=incident.reference))
     assert message.state == InboundMessage.State.PROCESSED
     incident = fresh(incident)
     assert (incident.response, incident.responded_at, incident.acknowledged_at) == ("", None, None)
     assert not events(incident, "responded")
     text = answer_to(OPS_ROOM)
-    assert f"NOACTION {incident.reference}" in text
+    assert how_to.format(ref=incident.reference) in text
 
 
-@pytest.mark.parametrize("code", ["CLOSE {ref}", "CLOSE {ref} finished", "Fin {ref} ?"])
-def test_close_without_a_known_outcome_is_answered_with_how_to(channel, incident, code):
+@pytest.mark.parametrize(
+    ("code", "how_to"),
+    [
+        ("CLOSE {ref}", "CLOSE {ref} DETERRED"),
+        ("CLOSE {ref} finished", "CLOSE {ref} DETERRED"),
+        ("Fin {ref} ?", "CLOS {ref} DISSUADE"),
+    ],
+)
+def test_close_without_a_known_outcome_is_answered_with_how_to(channel, incident, code, how_to):
     send(channel, code.format(ref=incident.reference))
     incident = fresh(incident)
     assert incident.status == Incident.Status.OPEN and incident.outcome == ""
     assert not events(incident, "closed")
-    assert f"CLOSE {incident.reference} DETERRED" in answer_to(OPS_ROOM)
+    assert how_to.format(ref=incident.reference) in answer_to(OPS_ROOM)
 
 
 def test_a_code_for_a_closed_incident_is_answered_and_changes_nothing(channel, incident):

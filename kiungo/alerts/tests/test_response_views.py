@@ -486,14 +486,15 @@ def test_the_queue_lists_what_the_duty_officer_must_do(client, world):
 
     html = html_of(client, world, "duty", "/queue/")
     first = html[html.find("To acknowledge") : html.find("To answer")]
-    second = html[html.find("To answer") : html.find("Response under way")]
-    third = html[html.find("Response under way") :]
+    second = html[html.find("To answer") : html.find("Response decided, to close")]
+    third = html[html.find("Response decided, to close") :]
     assert first.find(overdue.reference) < first.find(recent.reference)  # overdue first
     assert first.find(overdue.reference) != -1
     assert "OVERDUE" in row_of(first, overdue.reference)
     assert to_answer.reference in second and to_answer.reference not in first
     assert under_way.reference in third and "Patrol sent" in third
-    for absent in (bunia, closed, no_action):
+    assert no_action.reference in third  # decided, still to close
+    for absent in (bunia, closed):
         assert absent.reference not in html
     assert html.count('name="next" value="/queue/"') == 2  # one Acknowledge per row to do
 

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from kiungo.alerts import escalation, response
 from kiungo.alerts.incidents import attach, merge_incidents, split_alerts
 from kiungo.alerts.models import Alert, AlertEvent, Incident
 from kiungo.alerts.routing import reassign, route
@@ -284,6 +285,41 @@ def test_reassigning_is_refused_for_another_mission_or_without_a_reason(world):
         reassign(incident, world.company_beni, world.users["ewo"], "already there")
     assert fresh(incident).unit == world.company_beni
     assert not AlertEvent.objects.filter(kind="reassigned").exists()
+
+
+def test_the_new_unit_starts_afresh_until_a_response_is_decided(world):
+    start = timezone.now() - timedelta(hours=2)
+    incident = fresh(report(world, world.beni, "critical", when=start).incident)
+    response.acknowledge(incident, response.Actor(unit=world.company_beni, channel="sms"))
+    escalation.escalate_due()  # the deadline to respond has passed too: the chain moves
+    assert fresh(incident).escalations >= 1
+    now = timezone.now()
+    reassign(incident, world.company_butembo, world.users["ewo"], "Wrong company", now=now)
+    incident = fresh(incident)
+    critical = incident.level
+    assert incident.acknowledged_at is None and incident.acknowledged_by_unit is None
+    assert incident.escalations == 0
+    assert incident.acknowledge_due_at == now + critical.acknowledge_within
+    assert incident.next_escalation_at == incident.acknowledge_due_at  # battalion, at +0
+
+    # Once a response is decided, only the holder changes.
+    response.respond(incident, "patrol_sent", response.Actor(unit=world.company_butembo))
+    decided = fresh(incident)
+    reassign(decided, world.company_bunia, world.users["ewo"], "Handed over")
+    after = fresh(incident)
+    assert after.unit == world.company_bunia
+    assert (after.acknowledged_at, after.responded_at) == (
+        decided.acknowledged_at,
+        decided.responded_at,
+    )
+
+
+def test_a_closed_incident_is_not_reassigned(world):
+    incident = fresh(report(world, world.beni).incident)
+    response.close(incident, "false_alarm", response.Actor(user=world.users["ewo"]))
+    with pytest.raises(ValidationError):
+        reassign(incident, world.company_butembo, world.users["ewo"], "too late")
+    assert fresh(incident).unit == world.company_beni
 
 
 def test_the_event_trail_tells_the_routing_story(world):
