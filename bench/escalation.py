@@ -309,28 +309,7 @@ def phase(vendor: str, case: str, out: str) -> None:
         facts = bench.database_facts(vendor)
         data = bench.pools()
         dedicated_notifier(per_minute)
-        port = bench.free_port()
-        with open(server_log, "wb") as handle:
-            server = bench.spawn(
-                [
-                    Path(PYTHON).parent / "gunicorn",
-                    "kiungo.wsgi",
-                    "--workers",
-                    str(workers),
-                    "--worker-class",
-                    "sync",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--graceful-timeout",
-                    "5",
-                    "--timeout",
-                    "120",
-                ],
-                env=env,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-            )
-        bench.wait_ready(port, server)
+        server, port = bench.start_server(env, workers, server_log)
         command = [PYTHON, MANAGE, "worker"]
         if interval is not None:
             command += ["--interval", str(interval)]

@@ -582,6 +582,37 @@ def verify(case: str, channel_uuid: str | None, acked: list[str]) -> dict:
     }
 
 
+def start_server(env: dict, workers: int, server_log: Path) -> tuple[subprocess.Popen, int]:
+    """The production-style server (gunicorn, sync workers) on a free port, once it answers."""
+    port = free_port()
+    with open(server_log, "wb") as handle:
+        server = spawn(
+            [
+                Path(PYTHON).parent / "gunicorn",
+                "kiungo.wsgi",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--graceful-timeout",
+                "5",
+                "--timeout",
+                "120",
+            ],
+            env=env,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_ready(port, server)
+    except BaseException:
+        stop(server)  # the caller never gets it: stop it here
+        raise
+    return server, port
+
+
 def wait_ready(port: int, server: subprocess.Popen, timeout: float = 60.0) -> None:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
@@ -825,28 +856,7 @@ def phase(vendor: str, out: str) -> None:
         django.setup()
         facts = database_facts(vendor)
         data = pools()
-        port = free_port()
-        with open(server_log, "wb") as handle:
-            server = spawn(
-                [
-                    Path(PYTHON).parent / "gunicorn",
-                    "kiungo.wsgi",
-                    "--workers",
-                    str(workers),
-                    "--worker-class",
-                    "sync",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--graceful-timeout",
-                    "5",
-                    "--timeout",
-                    "120",
-                ],
-                env=env,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-            )
-        wait_ready(port, server)
+        server, port = start_server(env, workers, server_log)
         results = []
         for case in CASES:
             log(f"{vendor}: {case}, {warmup} s warm-up + {seconds} s")

@@ -144,7 +144,36 @@ class Purpose(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class OutboundMessage(models.Model):
+class Outgoing(models.Model):
+    """What an SMS and an e-mail to send have in common: their delivery state, the worker's
+    lease, and what they are about and for whom, as officers see it (a unit's duty phone, a
+    contact's pseudonym, an officer's name: never the number or address, which stay in `to`)."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")  # waiting for the worker or an SMSSync poll
+        SENT = "sent", _("Sent")  # the gateway accepted it
+        DELIVERED = "delivered", _("Delivered")  # the gateway reported delivery
+        ERRORED = "errored", _("Error, will retry")  # transient failure
+        FAILED = "failed", _("Failed")  # permanent failure (invalid number…): never retried
+
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)  # sends tried (rate-limit waits not)
+    error = models.TextField(_("error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
+    # A worker's lease while it sends; NULL or past: free (a crashed worker's claim expires).
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(
+        _("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.OTHER
+    )
+    recipient_label = models.CharField(_("recipient"), max_length=120, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class OutboundMessage(Outgoing):
     """An SMS Kiungo sends (one row per SMS part; see messaging/outbox.py).
 
     QUEUED > SENT > DELIVERED, with ERRORED (transient: retried) and FAILED (permanent):
@@ -161,33 +190,12 @@ class OutboundMessage(models.Model):
     (SMSSync) stay QUEUED until the phone's poll claims them (QUEUED > SENT).
     """
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("Queued")  # waiting for the worker or an SMSSync poll
-        SENT = "sent", _("Sent")  # the gateway accepted it
-        DELIVERED = "delivered", _("Delivered")  # the gateway reported delivery
-        ERRORED = "errored", _("Error, will retry")  # transient failure
-        FAILED = "failed", _("Failed")  # permanent failure (invalid number…): never retried
-
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="outbound")
     to = EncryptedTextField(_("to"))
     to_hash = models.CharField(max_length=64, db_index=True)
     text = models.TextField(_("text"))
-    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     external_id = models.CharField(_("gateway message id"), max_length=100, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)  # sends tried (rate-limit waits not)
-    error = models.TextField(_("error"), blank=True)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
-    # A worker's lease while it sends; NULL or past: free (a crashed worker's claim expires).
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # What the message is about and for whom, as shown to officers: a unit's duty phone or a
-    # contact's pseudonym, never the number (the number is only in `to`, encrypted).
-    purpose = models.CharField(
-        _("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.OTHER
-    )
-    recipient_label = models.CharField(_("recipient"), max_length=120, blank=True)
     incident = models.ForeignKey(
         "alerts.Incident",
         on_delete=models.SET_NULL,
@@ -210,29 +218,16 @@ class OutboundMessage(models.Model):
         return f"SMS out {self.pk} ({self.state})"
 
 
-class OutboundEmail(models.Model):
+class OutboundEmail(Outgoing):
     """An e-mail Kiungo sends to an officer, written in the transaction of its cause.
 
     The same life as an SMS (QUEUED > SENT, ERRORED retried with backoff, FAILED for good),
     sent by the worker through Django's e-mail backend (messaging/delivery.py).
     """
 
-    State = OutboundMessage.State
-
     to = models.EmailField(_("to"))
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
-    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    error = models.TextField(_("error"), blank=True)
-    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now, db_index=True)
-    claimed_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    purpose = models.CharField(
-        _("purpose"), max_length=20, choices=Purpose.choices, default=Purpose.OTHER
-    )
-    recipient_label = models.CharField(_("recipient"), max_length=120, blank=True)
     incident = models.ForeignKey(
         "alerts.Incident",
         on_delete=models.SET_NULL,
