@@ -18,6 +18,7 @@ from kiungo.alerts.models import Alert, AlertEvent, Incident, Outcome, Response
 from kiungo.forces.models import Unit
 from kiungo.geography.models import Area
 from kiungo.lib.text import fold
+from kiungo.messaging.models import OutboundMessage
 from kiungo.missions.models import EscalationStep, Mission
 from kiungo.people.access import Capability, visible_alerts, visible_incidents
 from kiungo.people.models import Role, RoleAssignment
@@ -509,3 +510,15 @@ def history(incident: Incident) -> list[AlertEvent]:
 def alert_history(alert: Alert) -> list[AlertEvent]:
     events = list(alert.events.select_related("actor").order_by("at", "pk"))
     return _decorate(events, ZoneInfo(alert.mission.time_zone))
+
+
+def messages_about(incident: Incident) -> dict:
+    """How many SMS and e-mails were written about the incident, and how many failed for good
+    (for the officers who watch delivery: a failed SMS to a duty phone needs a phone call)."""
+    failed = OutboundMessage.State.FAILED
+    return {
+        "sms": incident.sms.count(),
+        "emails": incident.emails.count(),
+        "failed": incident.sms.filter(state=failed).count()
+        + incident.emails.filter(state=failed).count(),
+    }

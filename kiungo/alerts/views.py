@@ -115,6 +115,11 @@ def _incident_context(request, incident, **forms):
             else None
         ),
         "action_errors": forms.get("action_errors", []),
+        "messages_sent": (
+            selectors.messages_about(incident)
+            if may(request.user, Capability.VIEW_OUTBOX, incident.mission_id)
+            else None
+        ),
         "zone": incident.mission.time_zone,
     }
     if triage:

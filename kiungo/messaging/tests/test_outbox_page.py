@@ -180,3 +180,17 @@ def test_query_count_does_not_grow_with_the_page(
         html = client.get("/outbox/").content.decode()
     assert html.count("<tr") == 51
     assert OutboundEmail.objects.count() == 32
+
+
+def test_the_incident_page_counts_its_messages_for_outbox_readers(client, world, outbox):
+    incident = outbox["incident"]
+    OutboundMessage.objects.filter(pk=outbox["alert"].pk).update(
+        state=OutboundMessage.State.FAILED, error="invalid number"
+    )
+    client.force_login(world.users["ewo"])
+    html = client.get(f"/incidents/{incident.reference}/").content.decode()
+    assert f"/outbox/?incident={incident.reference}" in html
+    assert "SMS: 1, e-mails: 1" in html and "1 failed" in html
+    client.force_login(world.users["duty"])  # sees the incident, not the outbox
+    html = client.get(f"/incidents/{incident.reference}/").content.decode()
+    assert "/outbox/?incident=" not in html
