@@ -61,3 +61,11 @@ bench-escalation: install
 bench: install
 	$(MAKE) bench-intake
 	$(MAKE) bench-escalation
+
+# Surge and crash tests (gunicorn SIGKILL, PostgreSQL crash) on SQLite and PostgreSQL: lost = 0
+# and duplicated = 0 for each; writes docs/reliability.md. See bench/reliability.py. Then the
+# worker crash and disk-full tests (bench/reliability_worker.py), when present.
+.PHONY: reliability
+reliability: install
+	$(PY) bench/reliability.py
+	if test -f bench/reliability_worker.py; then $(PY) bench/reliability_worker.py; fi

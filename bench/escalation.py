@@ -33,6 +33,9 @@ incidents intake opens) go through a console channel of their own allowing
 BENCH_NOTIFY_PER_MINUTE SMS a minute (default 6000: 200 escalations in 15 s must not wait for
 a send limit; the measure is of the worker).
 
+The peak resident memory (/proc VmHWM) of the `manage.py worker` process and of gunicorn's
+master and largest worker is read just before they stop.
+
 After the run the worker keeps going until every planted step is taken and its messages are
 out (at most BENCH_DRAIN s, default 120). Then, per planted step, from its due time (the
 "escalated" event's `due_at`): written = the first escalation SMS or e-mail row of the step
@@ -384,6 +387,9 @@ def phase(vendor: str, case: str, out: str) -> None:
                 raise RuntimeError("the worker exited")
             time.sleep(0.5)
         left = pending(planted["ids"])
+        # Peak resident memory over the whole run (VmHWM), read just before they stop.
+        worker_memory = bench.memory_kib(worker.pid)
+        web_memory = bench.server_memory(server.pid)
         bench.stop(worker)
         worker = None
         bench.stop(server)
@@ -407,6 +413,9 @@ def phase(vendor: str, case: str, out: str) -> None:
             "left": left,
             "planted_in": planted["planted_in"],
             "step_s": planted["step_s"],
+            "worker_peak_mib": worker_memory.get("VmHWM", 0) / 1024,
+            "worker_rss_mib": worker_memory.get("VmRSS", 0) / 1024,
+            "web_memory": web_memory,
             "settings": {
                 "seconds": seconds,
                 "warmup": warmup,
@@ -484,6 +493,14 @@ def render(rows: list[dict], facts: dict, command: str) -> str:
                 f"{value['max']:.2f} |"
             )
         lines.append("")
+        web = row.get("web_memory") or {}
+        if row.get("worker_peak_mib"):
+            lines.append(
+                f"- memory (peak RSS, VmHWM): `manage.py worker` {row['worker_peak_mib']:.0f} MiB "
+                f"({row['worker_rss_mib']:.0f} MiB at the end); largest gunicorn worker "
+                f"{web.get('worker_peak_mib', 0):.0f} MiB, master "
+                f"{web.get('master_peak_mib', 0):.0f} MiB."
+            )
         lines.append(
             f"- machine CPU busy during the run: {row['machine_busy']:.0%}; processes outside "
             f"the benchmark: {row['foreign_cores']:.2f} cores."

@@ -20,6 +20,12 @@ every connection). The cases:
   unique message ids, and "ALERTE <town> <what>" texts about ~50 real MONUSCO localities from
   ~2,000 senders (the demo key contacts among them): store, understand, place, group.
 
+Before the cases, the raw durable commit rate: BENCH_RAW_PROCESSES processes (default 2; 0
+skips it) run single-row INSERT + COMMIT loops straight through the driver for BENCH_SECONDS
+(sqlite3 with the PRAGMAs of settings.py, or psycopg against the same fsync-on PostgreSQL), on a
+table shaped like the bare view's row: the database's limit. The table shows full/bare and x/raw
+(bare/raw on the bare row) and the peak RSS (/proc VmHWM) of gunicorn's master and workers.
+
 Each case runs BENCH_WARMUP seconds (default 2) unmeasured, then BENCH_SECONDS (default 15).
 Afterwards every message id acknowledged with a 2xx must be in the database exactly once
 (lost=0 duplicated=0). Then a single-process pass through Django's test client counts the
@@ -179,6 +185,166 @@ def cpu_of_tree(master: int | None) -> float:
 def cpu_by_group(gunicorn_master: int) -> dict[str, float]:
     """CPU seconds used so far by gunicorn (master and workers) and by our PostgreSQL."""
     return {"server": cpu_of_tree(gunicorn_master), "database": cpu_of_tree(POSTMASTER)}
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmHWM (peak resident set since the process started) and VmRSS of a process, in KiB."""
+    found = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("VmHWM", "VmRSS"):
+                found[name] = int(value.split()[0])
+    return found
+
+
+def children_of(pid: int) -> list[int]:
+    with contextlib.suppress(OSError):
+        return [
+            int(child)
+            for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()
+        ]
+    return []
+
+
+def server_memory(master: int) -> dict:
+    """Peak and current RSS (MiB) of gunicorn's master and of its largest worker, read from
+    /proc just before the server stops: VmHWM is the peak over the whole run."""
+    workers = [memory_kib(pid) for pid in children_of(master)]
+    workers = [found for found in workers if found]
+    master_mem = memory_kib(master)
+    return {
+        "master_peak_mib": master_mem.get("VmHWM", 0) / 1024,
+        "worker_peak_mib": max((found.get("VmHWM", 0) for found in workers), default=0) / 1024,
+        "worker_rss_mib": max((found.get("VmRSS", 0) for found in workers), default=0) / 1024,
+        "workers": len(workers),
+    }
+
+
+# --- Raw durable commit rate (the database's limit, no web framework) -----------------------
+
+RAW_TABLE = "bench_raw_commit"
+
+
+def raw_connect(vendor: str, target: str):
+    """A driver connection set up as Kiungo's (SQLite: the PRAGMAs of settings.py)."""
+    if vendor == "sqlite":
+        import sqlite3
+
+        db = sqlite3.connect(target, isolation_level=None, timeout=20)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        return db
+    import psycopg
+
+    return psycopg.connect(target, autocommit=True)
+
+
+def raw_prepare(vendor: str, target: str) -> None:
+    db = raw_connect(vendor, target)
+    try:
+        cursor = db.cursor()
+        cursor.execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+        key = "INTEGER PRIMARY KEY AUTOINCREMENT" if vendor == "sqlite" else "BIGSERIAL PRIMARY KEY"
+        # The bare view's row (kiungo.bench.BareRow): five short strings and a timestamp.
+        cursor.execute(
+            f"CREATE TABLE {RAW_TABLE} (id {key}, sender VARCHAR(32) NOT NULL, "
+            "recipient VARCHAR(32) NOT NULL, text VARCHAR(200) NOT NULL, "
+            "message_id VARCHAR(64) NOT NULL, sent_at VARCHAR(40) NOT NULL, "
+            "created_at TIMESTAMP NOT NULL)"
+        )
+    finally:
+        db.close()
+
+
+def raw_drop(vendor: str, target: str) -> None:
+    db = raw_connect(vendor, target)
+    try:
+        db.cursor().execute(f"DROP TABLE IF EXISTS {RAW_TABLE}")
+    finally:
+        db.close()
+
+
+def raw_loop(vendor: str, target: str, seconds: float, out: str) -> None:
+    """One process: single-row INSERT + COMMIT as fast as the database commits durably."""
+    db = raw_connect(vendor, target)
+    cursor = db.cursor()
+    mark = "?" if vendor == "sqlite" else "%s"
+    columns = "sender, recipient, text, message_id, sent_at, created_at"
+    insert = f"INSERT INTO {RAW_TABLE} ({columns}) VALUES ({', '.join([mark] * 6)})"  # noqa: S608
+    begin = "BEGIN IMMEDIATE" if vendor == "sqlite" else "BEGIN"
+    latencies, number = [], 0
+    text = "ALERTE Beni attaque hommes armés cette nuit plusieurs maisons brûlées"
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    sys.stdin.readline()
+    began = time.monotonic()
+    while time.monotonic() - began < seconds:
+        number += 1
+        start = time.perf_counter()
+        cursor.execute(begin)
+        cursor.execute(
+            insert,
+            (
+                "+243990000001",
+                "+243990000101",
+                text,
+                f"{os.getpid()}-{number}",
+                str(time.time()),
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            ),
+        )
+        cursor.execute("COMMIT")
+        latencies.append(time.perf_counter() - start)
+    elapsed = time.monotonic() - began
+    db.close()
+    Path(out).write_text(json.dumps({"elapsed": elapsed, "latencies": latencies}))
+
+
+def raw_commit_rate(vendor: str, target: str, workdir: Path, seconds: int, processes: int):
+    """Commits/s and p50/p99 of `processes` driver-level loops run together."""
+    raw_prepare(vendor, target)
+    children, outputs = [], []
+    try:
+        for index in range(processes):
+            out = workdir / f"raw-{index}.json"
+            outputs.append(out)
+            children.append(
+                spawn(
+                    [PYTHON, __file__, "rawcommit", vendor, target, str(seconds), str(out)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                )
+            )
+        for child in children:
+            if child.stdout.readline().strip() != b"ready":
+                raise RuntimeError("a raw commit loop failed to start")
+        for child in children:
+            child.stdin.write(b"go\n")
+            child.stdin.flush()
+        for child in children:
+            if child.wait(seconds + 60) != 0:
+                raise RuntimeError("a raw commit loop failed")
+    finally:
+        for child in children:
+            stop(child, grace=5)
+    latencies, elapsed = [], 0.0
+    for out in outputs:
+        part = json.loads(out.read_text())
+        latencies += part["latencies"]
+        elapsed = max(elapsed, part["elapsed"])
+        out.unlink()
+    raw_drop(vendor, target)
+    latencies.sort()
+    return {
+        "case": "raw",
+        "processes": processes,
+        "requests": len(latencies),
+        "rps": len(latencies) / max(elapsed, 1e-9),
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+    }
 
 
 def machine_busy() -> tuple[float, float]:
@@ -832,6 +998,7 @@ def phase(vendor: str, out: str) -> None:
     threads = env_int("BENCH_THREADS", 4)
     workers = env_int("BENCH_WORKERS", 2)
     profile_requests = env_int("BENCH_PROFILE_REQUESTS", 200)
+    raw_processes = env_int("BENCH_RAW_PROCESSES", 2)
     if seconds + warmup > 280:
         raise SystemExit("BENCH_SECONDS: at most 270 (signed webhooks expire after 5 minutes)")
     url = os.environ.get("KIUNGO_DATABASE_URL", "")
@@ -856,6 +1023,12 @@ def phase(vendor: str, out: str) -> None:
         django.setup()
         facts = database_facts(vendor)
         data = pools()
+        raw = None
+        if raw_processes:
+            log(f"{vendor}: raw durable commits, {raw_processes} processes x {seconds} s")
+            target = url if vendor == "postgres" else str(workdir / "raw.sqlite3")
+            raw = raw_commit_rate(vendor, target, workdir, seconds, raw_processes)
+            log(f"{vendor}: raw: {raw['rps']:.0f} commits/s, p50 {raw['p50_ms']:.1f} ms")
         server, port = start_server(env, workers, server_log)
         results = []
         for case in CASES:
@@ -870,6 +1043,7 @@ def phase(vendor: str, out: str) -> None:
                 f"duplicated={result['duplicated']}"
             )
             results.append(result)
+        memory = server_memory(server.pid)
         stop(server)
         server = None
         log(f"{vendor}: stage profile, {profile_requests} requests per kind (test client)")
@@ -880,6 +1054,8 @@ def phase(vendor: str, out: str) -> None:
                     "vendor": vendor,
                     "database": facts,
                     "results": results,
+                    "raw": raw,
+                    "memory": memory,
                     "stages": stages,
                     "settings": {
                         "seconds": seconds,
@@ -958,9 +1134,16 @@ def render(phases: list[dict], facts: dict, command: str) -> str:
             f"{settings['senders']} senders.",
             "",
             "| case | requests | 2xx/s | alerts/s | p50 ms | p99 ms | errors | full/bare "
-            "| server CPU ms/req | DB CPU ms/req | lost | duplicated |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| x/raw | server CPU ms/req | DB CPU ms/req | lost | duplicated |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
+        raw = run.get("raw")
+        if raw:
+            lines.append(
+                f"| raw durable commit (driver, {raw['processes']} processes) | "
+                f"{raw['requests']:,} | - | {raw['rps']:,.0f} | {raw['p50_ms']:.1f} | "
+                f"{raw['p99_ms']:.1f} | 0 | - | 1.00 | - | - | - | - |"
+            )
         bare = next((row for row in run["results"] if row["case"] == "bare"), None)
         for row in run["results"]:
             ratio = (
@@ -968,13 +1151,30 @@ def render(phases: list[dict], facts: dict, command: str) -> str:
                 if bare and bare["stored_per_s"] and row["case"] != "bare"
                 else "1.00"
             )
+            of_raw = f"{row['stored_per_s'] / raw['rps']:.2f}" if raw and raw["rps"] else "-"
             name = "bare insert (`/bench/bare`)" if row["case"] == "bare" else row["case"]
             lines.append(
                 f"| {name} | {row['requests']:,} | {row['rps']:,.0f} | "
                 f"{row['stored_per_s']:,.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
-                f"{row['errors']} | {ratio} | {row['server_cpu_ms']:.2f} | "
+                f"{row['errors']} | {ratio} | {of_raw} | {row['server_cpu_ms']:.2f} | "
                 f"{row['db_cpu_ms']:.2f} | {row['lost']} | {row['duplicated']} |"
             )
+        full = [row for row in run["results"] if row["case"] != "bare"]
+        if bare and bare["stored_per_s"] and full:
+            ratios = [row["stored_per_s"] / bare["stored_per_s"] for row in full]
+            summary = f"Ratios: full/bare {min(ratios):.2f}-{max(ratios):.2f} (target 0.50)"
+            if raw and raw["rps"]:
+                summary += f"; bare/raw {bare['stored_per_s'] / raw['rps']:.2f}"
+            lines += ["", summary + "."]
+        memory = run.get("memory")
+        if memory and memory.get("workers"):
+            lines += [
+                "",
+                f"Memory (web): largest of {memory['workers']} gunicorn workers peak "
+                f"{memory['worker_peak_mib']:.0f} MiB RSS (VmHWM; {memory['worker_rss_mib']:.0f} "
+                f"MiB at the end), master {memory['master_peak_mib']:.0f} MiB. The worker "
+                "process's memory is in the escalation benchmark below.",
+            ]
         notes = []
         for row in run["results"]:
             if row["error_kinds"]:
@@ -1023,7 +1223,11 @@ def render(phases: list[dict], facts: dict, command: str) -> str:
     lines.append(
         "2xx/s counts acknowledged requests; alerts/s counts alerts created in the database "
         "(rows for the bare case). full/bare compares alerts/s with the bare inserts/s on the "
-        "same database. lost: a 2xx-acknowledged message id missing from the database; "
+        "same database; x/raw compares them with the raw durable commit rate: single-row "
+        "INSERT + COMMIT loops straight through the driver (sqlite3 with the PRAGMAs of "
+        "settings.py; psycopg against the same fsync-on PostgreSQL), the database's limit, "
+        "BENCH_RAW_PROCESSES processes (default 2) for BENCH_SECONDS. "
+        "lost: a 2xx-acknowledged message id missing from the database; "
         "duplicated: one stored twice. CPU per request is measured from /proc for the gunicorn "
         "processes and the PostgreSQL processes; the load generator runs on the same CPUs."
     )
@@ -1103,6 +1307,11 @@ def main() -> None:
     gen.add_argument("spec")
     gen.add_argument("index", type=int)
     gen.add_argument("out")
+    raw = sub.add_parser("rawcommit", help="(internal) one raw INSERT + COMMIT loop")
+    raw.add_argument("vendor", choices=("sqlite", "postgres"))
+    raw.add_argument("target")
+    raw.add_argument("seconds", type=float)
+    raw.add_argument("out")
     args = parser.parse_args()
     # Ctrl-C raises KeyboardInterrupt even when started in the background (where SIGINT may be
     # ignored), and SIGTERM runs the same clean-up.
@@ -1112,6 +1321,8 @@ def main() -> None:
         phase(args.vendor, args.out)
     elif args.command == "loadgen":
         loadgen(args.spec, args.index, args.out)
+    elif args.command == "rawcommit":
+        raw_loop(args.vendor, args.target, args.seconds, args.out)
     else:
         wanted = os.environ.get("BENCH_DBS", "sqlite,postgres")
         try:

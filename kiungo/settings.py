@@ -112,6 +112,11 @@ def _database() -> dict:
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config["CONN_HEALTH_CHECKS"] = True
+        # An unreachable server must fail fast (intake answers 503 and the gateway retries),
+        # not hold a web worker until the operating system's TCP timeout.
+        config.setdefault("OPTIONS", {})["connect_timeout"] = env_int(
+            "KIUNGO_DB_CONNECT_TIMEOUT", 5
+        )
     else:
         raise ImproperlyConfigured("KIUNGO_DATABASE_URL must be sqlite:// or postgres://")
     # A new connection per request costs 6-7x throughput on PostgreSQL (DESIGN.md) and, on

@@ -3,6 +3,7 @@
 import zlib
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from kiungo.alerts import notify, routing
@@ -26,6 +27,12 @@ def open_incident_for(alert: Alert) -> Incident | None:
     if alert.area_id is None:
         return None  # an alert that could not be placed is not grouped until a person places it
     _lock_place(alert.mission_id, alert.area_id, alert.threat)
+    source = _source_filter(alert)
+    same_source = (
+        Exists(Alert.objects.filter(source, incident_id=OuterRef("pk")))
+        if source is not None
+        else Value(False)
+    )
     return (
         Incident.objects.filter(
             mission_id=alert.mission_id,
@@ -34,6 +41,7 @@ def open_incident_for(alert: Alert) -> Incident | None:
             threat=alert.threat,
             last_reported_at__gte=alert.occurred_at - CORROBORATION_WINDOW,
         )
+        .annotate(same_source=same_source)  # folded in: one query, not two
         .select_related("mission", "area", "level", "unit", "base")
         .order_by("-last_reported_at")
         .first()
@@ -69,7 +77,8 @@ def attach(alert: Alert) -> Incident:
         notify.tell_unit(incident)
         return incident
 
-    new_source = not _same_source_in(incident, alert)
+    same = getattr(incident, "same_source", None)
+    new_source = not (_same_source_in(incident, alert) if same is None else same)
     alert.incident = incident
     alert.save()
     incident.alert_count += 1
@@ -95,17 +104,20 @@ def attach(alert: Alert) -> Incident:
     return incident
 
 
-def _same_source_in(incident: Incident, alert: Alert) -> bool:
-    alerts = incident.alerts.all()
+def _source_filter(alert: Alert) -> Q | None:
+    """What makes another alert come from the same source as `alert` (None: no source)."""
     if alert.contact_id:
-        return alerts.filter(contact_id=alert.contact_id).exists()
+        return Q(contact_id=alert.contact_id)
     if alert.sender_hash:
-        return alerts.filter(sender_hash=alert.sender_hash).exists()
+        return Q(sender_hash=alert.sender_hash)
     if alert.created_by_id:
-        return alerts.filter(
-            created_by_id=alert.created_by_id, contact__isnull=True, sender_hash=""
-        ).exists()
-    return False
+        return Q(created_by_id=alert.created_by_id, contact__isnull=True, sender_hash="")
+    return None
+
+
+def _same_source_in(incident: Incident, alert: Alert) -> bool:
+    source = _source_filter(alert)
+    return source is not None and incident.alerts.filter(source).exists()
 
 
 def recount(incident: Incident) -> None:

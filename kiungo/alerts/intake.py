@@ -9,11 +9,14 @@ the gateway still gets its success answer (a retry would fail the same way).
 import hashlib
 import json
 import logging
+import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InternalError, OperationalError, transaction
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
 from kiungo.alerts import incidents, notify, replies
@@ -24,7 +27,7 @@ from kiungo.geography.models import Area
 from kiungo.lib.crypto import keyed_hash
 from kiungo.lib.phones import to_e164
 from kiungo.messaging.models import RAW_LIMIT, Channel, InboundMessage
-from kiungo.missions.models import AlertLevel, Mission
+from kiungo.missions.models import AlertLevel, EscalationStep, Mission
 from kiungo.network.models import Contact
 
 logger = logging.getLogger(__name__)
@@ -52,16 +55,14 @@ def normalise_sender(mission: Mission, sender: str) -> str:
 def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, bool]:
     """Store and process one inbound SMS. Returns (message, created).
 
-    A redelivery (same channel and gateway id) returns the first message and creates nothing.
+    A redelivery (same channel and gateway id) returns the first message and creates nothing:
+    its insert hits the unique constraint, the transaction is rolled back, the first is read.
     Database errors propagate: the caller answers 503 so that the gateway retries.
     """
     sms = _without_nul(sms)
-    if sms.external_id:
-        existing = InboundMessage.objects.filter(
-            channel=channel, external_id=sms.external_id
-        ).first()
-        if existing is not None:
-            return existing, False
+    # No look for a redelivery first: the unique (channel, gateway id) constraint refuses its
+    # insert below, and the IntegrityError handler answers with the first message. That saves a
+    # query on every new message; a redelivery (rare) pays for reading its text once more.
     mission = channel.mission
     sender = normalise_sender(mission, sms.sender)
     sender_hash = keyed_hash(sender) if sender else ""
@@ -138,6 +139,11 @@ def _without_nul(sms: IncomingSMS) -> IncomingSMS:
     )
 
 
+# The database refusing a write (disk full, read-only, locked, restarting) is not a problem of
+# the message: the whole request fails with 503 and the gateway sends it again. Anything else
+# (a bug, bad data) would fail the same way on every retry, so the message is kept for a person.
+REFUSALS = (OperationalError, InternalError)
+
 REFERENCE_ATTEMPTS = 3  # random references collide rarely: the insert is simply redone
 
 
@@ -156,6 +162,8 @@ def _save_or_flag(message: InboundMessage, alert: Alert, channel: Channel, sende
                 if attempt == REFERENCE_ATTEMPTS - 1:
                     raise
                 alert.reference = new_alert_reference()
+    except REFUSALS:
+        raise  # the database refused the write (full, read-only, locked): the gateway retries
     except Exception as error:  # the SMS is stored either way; a person takes it from here
         logger.exception("inbound SMS %s stored but not processed", message.pk)
         message.state = InboundMessage.State.NEEDS_REVIEW
@@ -168,6 +176,8 @@ def _apply_or_flag(channel: Channel, message: InboundMessage, sender: str, code)
     try:
         with transaction.atomic():
             replies.handle(channel, message, sender, code)
+    except REFUSALS:
+        raise
     except Exception as error:
         logger.exception("reply code in SMS %s stored but not applied", message.pk)
         message.state = InboundMessage.State.NEEDS_REVIEW
@@ -253,8 +263,54 @@ def save_alert(alert: Alert) -> None:
         Contact.objects.filter(pk=alert.contact_id).update(last_heard_at=alert.received_at)
 
 
+# A mission's alert levels, their escalation steps prefetched (routing a new incident needs
+# them), kept for LEVELS_TTL seconds: every alert needs its level, and levels change rarely. A
+# save or delete of a level, step or mission in this process forgets them at once; a change made
+# in another process (an administrator) applies within LEVELS_TTL. A version check would cost
+# the query the cache saves. Incidents opened meanwhile keep the deadlines they were given, as
+# they would have had they arrived just before the change.
+LEVELS_TTL = 5.0
+_LEVELS: dict[int, tuple[float, dict[str, AlertLevel]]] = {}
+_LEVELS_LOCK = threading.Lock()
+
+
+def forget_levels(**_kwargs) -> None:
+    with _LEVELS_LOCK:
+        _LEVELS.clear()
+
+
+def _forget_levels(**_kwargs) -> None:
+    # Now, and again at commit: a reload in between could read rows a rollback then removes.
+    forget_levels()
+    transaction.on_commit(forget_levels)
+
+
+for _model in (AlertLevel, EscalationStep, Mission):
+    post_save.connect(
+        _forget_levels, sender=_model, dispatch_uid=f"intake-levels-{_model.__name__}"
+    )
+    post_delete.connect(
+        _forget_levels, sender=_model, dispatch_uid=f"intake-levels-del-{_model.__name__}"
+    )
+
+
+def mission_levels(mission: Mission) -> dict[str, AlertLevel]:
+    """The mission's levels by code (cached, see LEVELS_TTL; treat them as read-only)."""
+    now = time.monotonic()
+    cached = _LEVELS.get(mission.pk)
+    if cached is not None and now - cached[0] < LEVELS_TTL:
+        return cached[1]
+    levels = {
+        level.code: level
+        for level in AlertLevel.objects.filter(mission_id=mission.pk).prefetch_related("steps")
+    }
+    with _LEVELS_LOCK:
+        _LEVELS[mission.pk] = (now, levels)
+    return levels
+
+
 def _level(mission: Mission, code: str) -> AlertLevel:
-    levels = {level.code: level for level in mission.levels.all()}
+    levels = mission_levels(mission)
     if code in levels:
         return levels[code]
     # A mission with its own level names: take the middle of its policy.

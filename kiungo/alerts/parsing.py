@@ -292,8 +292,14 @@ class _Vocabulary:
         return self.phrases_by_first.get(word, []) + loose
 
     def _add(self, raw: str, entry: Entry):
-        parts = [part for part in raw.split() if fold(part.strip("*"))]
-        patterns = tuple(_pattern(part) for part in parts)
+        patterns = []
+        for part in raw.split():
+            words = fold(part.strip("*")).split()
+            if len(words) == 1:
+                patterns.append(_pattern(part))
+            else:  # unyang'anyi: a message's words are split there too, so a phrase
+                patterns += [_Pattern(normalise(word), "exact") for word in words]
+        patterns = tuple(patterns)
         if len(patterns) > 1:
             self.phrases.append((patterns, entry))
         elif patterns[0].mode == "exact":
@@ -392,11 +398,15 @@ def split(text: str) -> list[Chunk]:
             continue
         if start is not None:
             begin, end = start, index
-            while begin < end and text[begin] in _JOINERS:
+            # Nor a mark with no letter before it: the variation selector of an emoji (⚠️CD54).
+            while begin < end and (
+                text[begin] in _JOINERS or unicodedata.category(text[begin])[0] == "M"
+            ):
                 begin += 1
             while end > begin and text[end - 1] in _JOINERS:
                 end -= 1
-            words = tuple(normalise(word) for word in fold(text[begin:end]).split())
+            # (normalised: a tatweel alone is no word at all)
+            words = tuple(filter(None, (normalise(w) for w in fold(text[begin:end]).split())))
             if words:
                 chunks.append(Chunk(begin, end, text[begin:end], words))
             start = None

@@ -179,6 +179,19 @@ def _no_nul(value: str) -> str:
     return value
 
 
+def _in_utc(value: datetime | None) -> datetime | None:
+    # Offsets up to ±23:59 parse, but PostgreSQL refuses more than ±15:59 (a DataError, which
+    # would answer 503: retry), and at the ends of the calendar the moment has no UTC form.
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is out of range") from None
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_in_utc)]  # in UTC once read
+
 Slug = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[-\w]{1,20}$")]
 PCode = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9]{2,20}$")
@@ -220,7 +233,7 @@ class AlertIn(Schema):
     level: Slug | None = Field(
         None, description="A level code of the mission's policy, e.g. high. Without it, derived."
     )
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Moment | None = Field(
         None,
         description="When it happened (ISO 8601 with an offset). Default: when received.",
         examples=["2025-03-01T14:05:00+02:00"],
@@ -335,14 +348,14 @@ class Filters(Schema):
 
 class AlertFilters(Filters):
     needs_review: bool | None = None
-    since: AwareDatetime | None = Field(None, description="Received at or after.")
-    until: AwareDatetime | None = Field(None, description="Received before.")
+    since: Moment | None = Field(None, description="Received at or after.")
+    until: Moment | None = Field(None, description="Received before.")
 
 
 class IncidentFilters(Filters):
     status: StatusCode | None = None
-    since: AwareDatetime | None = Field(None, description="Last reported at or after.")
-    until: AwareDatetime | None = Field(None, description="First reported before.")
+    since: Moment | None = Field(None, description="Last reported at or after.")
+    until: Moment | None = Field(None, description="First reported before.")
 
 
 # Reading rows: only the fields shown, joined in the same query.
@@ -625,7 +638,7 @@ def _resolve_fields(user, mission: Mission, payload: AlertIn) -> dict:
 
 @api.get(
     "/alerts",
-    response={200: AlertPage, 401: Error, 422: ValidationErrors},
+    response={200: AlertPage, 401: Error, 422: ValidationErrors, 503: Error},
     summary="List alerts",
     tags=["alerts"],
     description="Alerts you may see, newest first (by time received).",
@@ -643,7 +656,7 @@ def list_alerts(request: HttpRequest, filters: Query[AlertFilters]):
 
 @api.get(
     "/alerts/{reference}",
-    response={200: AlertOut, 401: Error, 404: Error},
+    response={200: AlertOut, 401: Error, 404: Error, 422: ValidationErrors, 503: Error},
     summary="One alert",
     tags=["alerts"],
 )
@@ -659,7 +672,7 @@ def get_alert(request: HttpRequest, reference: PathParam[Reference]):
 
 @api.get(
     "/incidents",
-    response={200: IncidentPage, 401: Error, 422: ValidationErrors},
+    response={200: IncidentPage, 401: Error, 422: ValidationErrors, 503: Error},
     summary="List incidents",
     tags=["incidents"],
     description=(
@@ -681,7 +694,7 @@ def list_incidents(request: HttpRequest, filters: Query[IncidentFilters]):
 
 @api.get(
     "/incidents/{reference}",
-    response={200: IncidentDetailOut, 401: Error, 404: Error},
+    response={200: IncidentDetailOut, 401: Error, 404: Error, 422: ValidationErrors, 503: Error},
     summary="One incident, with its alerts' references",
     tags=["incidents"],
 )
@@ -730,6 +743,7 @@ class ActionOut(Schema):
 
 _ACTION_RESPONSES = {
     200: ActionOut,
+    400: Error,  # a body that is not JSON
     401: Error,
     403: Error,
     404: Error,

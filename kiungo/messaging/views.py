@@ -12,8 +12,11 @@ answers are logged here, by kind and channel id, instead of by Django with the p
 """
 
 import logging
+import threading
+import time
 
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -23,6 +26,7 @@ from kiungo.lib.crypto import keyed_hash
 from kiungo.messaging.gateways import TRANSPORTS, transport_for
 from kiungo.messaging.gateways.base import Refused, Transport, apply_status_updates
 from kiungo.messaging.models import Channel, InboundMessage
+from kiungo.missions.models import Mission
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +60,54 @@ def _unavailable() -> JsonResponse:
     return response
 
 
-def _transport(kind: str, channel_uuid) -> Transport:
-    if kind not in TRANSPORTS:
-        raise Channel.DoesNotExist
+# Channels by (kind, UUID), kept for CHANNEL_TTL seconds: every webhook request needs its
+# channel and mission, and they change rarely. A save or delete of a channel or mission in this
+# process forgets them all at once; a change made by another process (admin, another worker)
+# applies within CHANNEL_TTL. A version check would itself cost the query this saves, so a short
+# time limit it is: a deactivated channel or a rotated secret is honoured within 5 seconds.
+CHANNEL_TTL = 5.0
+_CHANNELS: dict[tuple[str, str], tuple[float, Channel]] = {}
+_CHANNELS_LOCK = threading.Lock()
+
+
+def forget_channels(**_kwargs) -> None:
+    with _CHANNELS_LOCK:
+        _CHANNELS.clear()
+
+
+def _forget_channels(**_kwargs) -> None:
+    # Now, and again at commit: a reload in between could read rows a rollback then removes.
+    forget_channels()
+    transaction.on_commit(forget_channels)
+
+
+for _model in (Channel, Mission):
+    post_save.connect(
+        _forget_channels, sender=_model, dispatch_uid=f"webhook-channel-{_model.__name__}"
+    )
+    post_delete.connect(
+        _forget_channels, sender=_model, dispatch_uid=f"webhook-channel-del-{_model.__name__}"
+    )
+
+
+def _channel(kind: str, channel_uuid) -> Channel:
+    key = (kind, str(channel_uuid))
+    now = time.monotonic()
+    cached = _CHANNELS.get(key)
+    if cached is not None and now - cached[0] < CHANNEL_TTL:
+        return cached[1]
     channel = Channel.objects.select_related("mission").get(
         kind=kind, uuid=channel_uuid, active=True
     )
-    return transport_for(channel)
+    with _CHANNELS_LOCK:
+        _CHANNELS[key] = (now, channel)
+    return channel
+
+
+def _transport(kind: str, channel_uuid) -> Transport:
+    if kind not in TRANSPORTS:
+        raise Channel.DoesNotExist
+    return transport_for(_channel(kind, channel_uuid))
 
 
 def _store_for_review(transport: Transport, request, refusal: Refused) -> None:

@@ -213,3 +213,64 @@ def test_a_colliding_reference_is_drawn_again(channel, world):
     message.refresh_from_db()
     assert message.state == InboundMessage.State.PROCESSED
     assert Alert.objects.get(inbound=message).reference == "AZZZZZZ"
+
+
+# What one SMS costs (the statement budget of intake; see docs/benchmarks.md).
+
+
+def test_the_statements_of_one_sms(channel, contact, world, django_assert_num_queries):
+    lock = 1 if connection.vendor == "postgresql" else 0  # the advisory lock on the place
+    # Warm the process's caches (levels, names), from another sender (no receipt quiet time).
+    receive_sms(channel, sms(text="ALERTE Bunia pillage", sender="+243990000555", external_id="w"))
+    # A known contact's SMS opening an incident. Before the write transaction: contact by
+    # keyed hash + the placed area by primary key (levels and names come from the process's
+    # caches; no look for a redelivery: the unique constraint catches one). Then BEGIN
+    # (a savepoint inside the test's transaction) + insert message + savepoint + open incident
+    # (its same-source check folded in) + responsible unit + insert incident + insert alert +
+    # "routed" event + telling the unit (duty phones, officers, sending channel, unit,
+    # savepoint + insert SMS + release) + contact heard + receipt (quiet check, savepoint +
+    # insert SMS + release) + release + COMMIT (a release here).
+    with django_assert_num_queries(24 + lock):
+        receive_sms(channel, sms(external_id="new"))
+    # An unknown sender joining it: contact (none) + area; BEGIN + insert message + savepoint +
+    # open incident with its same-source check + insert alert + update incident + receipt
+    # (quiet check, savepoint + insert SMS + release) + release + COMMIT.
+    with django_assert_num_queries(14 + lock):
+        receive_sms(channel, sms(sender="+243990000777", external_id="join"))
+
+
+def test_a_channel_changed_elsewhere_is_seen_within_seconds(channel, monkeypatch):
+    from kiungo.messaging import views
+
+    assert views._channel("console", channel.uuid) == channel
+    Channel.objects.filter(pk=channel.pk).update(active=False)  # as another process would
+    assert views._channel("console", channel.uuid) == channel  # cached, for CHANNEL_TTL
+    monkeypatch.setattr(views, "CHANNEL_TTL", 0)
+    with pytest.raises(Channel.DoesNotExist):
+        views._channel("console", channel.uuid)
+
+
+def test_a_channel_saved_in_this_process_is_seen_at_once(channel):
+    from kiungo.messaging import views
+
+    assert views._channel("console", channel.uuid) == channel
+    channel.active = False
+    channel.save()
+    with pytest.raises(Channel.DoesNotExist):
+        views._channel("console", channel.uuid)
+
+
+def test_alert_levels_changed_elsewhere_are_seen_within_seconds(world, monkeypatch):
+    from kiungo.alerts import intake
+    from kiungo.missions.models import AlertLevel
+
+    high = intake.mission_levels(world.mission)["high"]
+    AlertLevel.objects.filter(pk=high.pk).update(acknowledge_within=timedelta(minutes=1))
+    assert intake.mission_levels(world.mission)["high"] is high  # cached, for LEVELS_TTL
+    monkeypatch.setattr(intake, "LEVELS_TTL", 0)
+    assert intake.mission_levels(world.mission)["high"].acknowledge_within == timedelta(minutes=1)
+    level = AlertLevel.objects.get(pk=high.pk)
+    level.acknowledge_within = timedelta(minutes=2)
+    monkeypatch.setattr(intake, "LEVELS_TTL", 60)
+    level.save()  # in this process: forgotten at once
+    assert intake.mission_levels(world.mission)["high"].acknowledge_within == timedelta(minutes=2)
