@@ -748,10 +748,13 @@ def verify(case: str, channel_uuid: str | None, acked: list[str]) -> dict:
     }
 
 
-def start_server(env: dict, workers: int, server_log: Path) -> tuple[subprocess.Popen, int]:
-    """The production-style server (gunicorn, sync workers) on a free port, once it answers."""
-    port = free_port()
-    with open(server_log, "wb") as handle:
+def start_server(
+    env: dict, workers: int, server_log: Path, port: int | None = None
+) -> tuple[subprocess.Popen, int]:
+    """The production-style server (gunicorn, sync workers) on `port` (default: a free one),
+    once it answers. The log is appended to, so a restarted server keeps the first one's."""
+    port = port or free_port()
+    with open(server_log, "ab") as handle:
         server = spawn(
             [
                 Path(PYTHON).parent / "gunicorn",

@@ -64,7 +64,6 @@ from intake import (  # noqa: E402
     spawn,
     stop,
     terminate_on_sigterm,
-    wait_ready,
 )
 
 DOC = ROOT / "docs" / "reliability.md"
@@ -157,33 +156,8 @@ class Postgres:
 
 
 def start_gunicorn(env: dict, workers: int, server_log: Path, port: int) -> subprocess.Popen:
-    """bench/intake.py's start_server, on a given port (the restart must keep the address)."""
-    with open(server_log, "ab") as handle:
-        server = spawn(
-            [
-                Path(PYTHON).parent / "gunicorn",
-                "kiungo.wsgi",
-                "--workers",
-                str(workers),
-                "--worker-class",
-                "sync",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--graceful-timeout",
-                "5",
-                "--timeout",
-                "120",
-            ],
-            env=env,
-            stdout=handle,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_ready(port, server)
-    except BaseException:
-        stop(server)
-        raise
-    return server
+    """bench/intake.py's server, on a given port (the restart must keep the address)."""
+    return intake.start_server(env, workers, server_log, port=port)[0]
 
 
 def kill_group(server: subprocess.Popen) -> None:
