@@ -301,14 +301,7 @@ def phase(vendor: str, case: str, out: str) -> None:
     server = worker = None
     server_log, worker_log = workdir / "gunicorn.log", workdir / "worker.log"
     try:
-        began = time.monotonic()
-        subprocess.run([PYTHON, MANAGE, "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
-        subprocess.run([PYTHON, MANAGE, "demo"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        log(f"{vendor}: migrated and demo loaded in {time.monotonic() - began:.0f} s")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        bench.load_demo(vendor)
         facts = bench.database_facts(vendor)
         data = bench.pools()
         dedicated_notifier(per_minute)

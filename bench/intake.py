@@ -748,6 +748,20 @@ def verify(case: str, channel_uuid: str | None, acked: list[str]) -> dict:
     }
 
 
+def load_demo(vendor: str, *, setup_django: bool = True) -> None:
+    """Migrate the database of the current environment and load the demo into it (in child
+    processes, as an operator would), then set Django up in this process to read it."""
+    began = time.monotonic()
+    subprocess.run([PYTHON, MANAGE, "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
+    subprocess.run([PYTHON, MANAGE, "demo"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    log(f"{vendor}: migrated and demo loaded in {time.monotonic() - began:.0f} s")
+    if setup_django:
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+
+
 def start_server(
     env: dict, workers: int, server_log: Path, port: int | None = None
 ) -> tuple[subprocess.Popen, int]:
@@ -1016,14 +1030,7 @@ def phase(vendor: str, out: str) -> None:
     server = None
     server_log = workdir / "gunicorn.log"
     try:
-        began = time.monotonic()
-        subprocess.run([PYTHON, MANAGE, "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
-        subprocess.run([PYTHON, MANAGE, "demo"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        log(f"{vendor}: migrated and demo loaded in {time.monotonic() - began:.0f} s")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        load_demo(vendor)
         facts = database_facts(vendor)
         data = pools()
         raw = None

@@ -55,7 +55,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import intake  # noqa: E402
 from intake import (  # noqa: E402
-    MANAGE,
     PYTHON,
     env_int,
     free_port,
@@ -458,14 +457,7 @@ def phase(vendor: str, out: str) -> None:
             log(f"postgres: PostgreSQL {pg.version()} on 127.0.0.1:{pg.port} (fsync on)")
         os.environ.clear()
         os.environ.update(env)
-        began = time.monotonic()
-        subprocess.run([PYTHON, MANAGE, "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
-        subprocess.run([PYTHON, MANAGE, "demo"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        log(f"{vendor}: migrated and demo loaded in {time.monotonic() - began:.0f} s")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        intake.load_demo(vendor)
         facts = intake.database_facts(vendor)
         port = free_port()
         ctx.update(env=env, log=server_log, port=port, url=f"http://127.0.0.1:{port}", pg=pg)

@@ -358,14 +358,7 @@ def phase(vendor: str, out: str) -> None:
     worker = None
     worker_log = workdir / "worker.log"
     try:
-        began = time.monotonic()
-        subprocess.run([PYTHON, MANAGE, "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
-        subprocess.run([PYTHON, MANAGE, "demo"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        log(f"{vendor}: migrated and demo loaded in {time.monotonic() - began:.0f} s")
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        bench.load_demo(vendor)
         from django.db import connection
 
         with Provider() as provider, open(worker_log, "ab") as handle:
@@ -478,8 +471,7 @@ def diskfull_phase(out: str) -> None:
     os.environ.update(env)
     server, mounted = None, False
     try:
-        subprocess.run([PYTHON, MANAGE, "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
-        subprocess.run([PYTHON, MANAGE, "demo"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        bench.load_demo("sqlite", setup_django=False)
         size = sum(path.stat().st_size for path in setup_dir.rglob("*") if path.is_file())
         mount.mkdir()
         capped = size + 16 * 1024 * 1024
