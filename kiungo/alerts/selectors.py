@@ -522,3 +522,22 @@ def messages_about(incident: Incident) -> dict:
         "failed": incident.sms.filter(state=failed).count()
         + incident.emails.filter(state=failed).count(),
     }
+
+
+def mark_acknowledgeable(user, incidents: list[Incident]) -> None:
+    """Set `can_acknowledge` on each row the user may still acknowledge (one query a page),
+    so the board offers the button where it can be used."""
+    waiting = [
+        i.pk for i in incidents if i.status == Incident.Status.OPEN and not i.acknowledged_at
+    ]
+    allowed = (
+        set(
+            visible_incidents(user, Capability.RESPOND_ALERTS)
+            .filter(pk__in=waiting)
+            .values_list("pk", flat=True)
+        )
+        if waiting
+        else set()
+    )
+    for incident in incidents:
+        incident.can_acknowledge = incident.pk in allowed

@@ -67,6 +67,7 @@ def board(request):
         request.GET.get("page")
     )
     selectors.decorate_rows(page.object_list)
+    selectors.mark_acknowledgeable(request.user, page.object_list)
     context = {
         "form": form,
         "page": page,

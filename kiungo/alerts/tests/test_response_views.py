@@ -520,3 +520,21 @@ def test_navigation_links(client, world):
     assert 'href="/queue/"' in html and 'href="/outbox/"' in html
     html = html_of(client, world, "analyst", "/")
     assert 'href="/queue/"' not in html and 'href="/outbox/"' not in html
+
+
+def test_the_board_offers_acknowledge_where_the_user_may_use_it(client, world):
+    beni = reported(world)
+    bunia = reported(world, area=world.bunia)  # another battalion's
+    done = reported(world, threat="looting")
+    response.acknowledge(done, response.Actor(user=world.users["ewo"]))
+    html = html_of(client, world, "duty", "/incidents/")
+    button = f'action="/incidents/{beni.reference}/acknowledge"'
+    assert button in row_of(html, beni.reference)
+    assert "/acknowledge" not in row_of(html, done.reference)
+    assert bunia.reference not in html  # not even visible to this duty officer
+    assert "/acknowledge" not in html_of(client, world, "analyst", "/incidents/")
+    client.force_login(world.users["duty"])
+    answer = client.post(f"/incidents/{beni.reference}/acknowledge", {"next": "/incidents/"})
+    assert (answer.status_code, answer["Location"]) == (302, "/incidents/")
+    beni.refresh_from_db()
+    assert beni.acknowledged_at is not None
