@@ -8,3 +8,7 @@ class AlertsConfig(AppConfig):
 
     def ready(self):
         from kiungo.alerts import escalation  # noqa: F401 -- registers the worker task
+        from kiungo.alerts.replies import UnitReplies
+        from kiungo.messaging import commands
+
+        commands.register(UnitReplies())

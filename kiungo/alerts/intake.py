@@ -19,13 +19,14 @@ from django.db import DatabaseError, IntegrityError, InternalError, OperationalE
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from kiungo.alerts import incidents, notify, replies
+from kiungo.alerts import incidents, notify
 from kiungo.alerts.models import Alert, new_alert_reference
 from kiungo.alerts.taxonomy import DEFAULT_LEVEL, Threat
 from kiungo.alerts.understanding import understand
 from kiungo.geography.models import Area
 from kiungo.lib.crypto import keyed_hash
 from kiungo.lib.phones import to_e164
+from kiungo.messaging import commands
 from kiungo.messaging.models import RAW_LIMIT, Channel, InboundMessage
 from kiungo.missions.models import AlertLevel, EscalationStep, Mission
 from kiungo.network.models import Contact
@@ -69,15 +70,13 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
     now = timezone.now()
     text = sms.text[:TEXT_LIMIT]
 
-    code = replies.parse(text)
-    if code is not None and not replies.meant_as_code(mission, sender, code):
-        code = None  # reads like a code, from no duty phone, about no incident: an alert
+    command = commands.recognise(mission, sender, text)  # a reply code, a report, ...
     # Read-only work first, outside the write transaction: on SQLite that transaction holds
     # the database's only write lock, so it should hold it for the inserts alone.
     alert, problem = None, ""
     try:
-        if code is not None:
-            pass  # a unit's reply code, not an alert: applied below
+        if command is not None:
+            pass  # a command, not an alert: applied below
         else:
             contact = Contact.objects.with_number(mission, sender).first() if sender else None
             alert = prepare_alert(
@@ -110,8 +109,8 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
                 state=state,
                 error=problem,
             )
-            if code is not None:
-                _apply_or_flag(channel, message, sender, code)
+            if command is not None:
+                _apply_or_flag(channel, message, sender, command)
             elif alert is not None:
                 alert.inbound = message
                 _save_or_flag(message, alert, channel, sender)
@@ -171,15 +170,17 @@ def _save_or_flag(message: InboundMessage, alert: Alert, channel: Channel, sende
         message.save(update_fields=["state", "error"])
 
 
-def _apply_or_flag(channel: Channel, message: InboundMessage, sender: str, code) -> None:
-    """Apply a reply code in a savepoint; if that fails, keep the message for a person."""
+def _apply_or_flag(
+    channel: Channel, message: InboundMessage, sender: str, command: commands.Command
+) -> None:
+    """Apply an SMS command in a savepoint; if that fails, keep the message for a person."""
     try:
         with transaction.atomic():
-            replies.handle(channel, message, sender, code)
+            command.apply(channel, message, sender)
     except REFUSALS:
         raise
     except Exception as error:
-        logger.exception("reply code in SMS %s stored but not applied", message.pk)
+        logger.exception("command in SMS %s stored but not applied", message.pk)
         message.state = InboundMessage.State.NEEDS_REVIEW
         message.error = f"{type(error).__name__}: {error}"[:1000]
         message.save(update_fields=["state", "error"])

@@ -118,6 +118,19 @@ def meant_as_code(mission, sender: str, code: ReplyCode) -> bool:
     return Incident.objects.filter(mission_id=mission.pk, reference=code.reference).exists()
 
 
+class UnitReplies:
+    """The reply codes as an SMS command (see kiungo/messaging/commands.py)."""
+
+    def recognise(self, mission, sender: str, text: str) -> ReplyCode | None:
+        code = parse(text)
+        if code is None or not meant_as_code(mission, sender, code):
+            return None  # reads like a code, from no duty phone, about no incident: an alert
+        return code
+
+    def apply(self, channel, message, sender: str, code: ReplyCode) -> None:
+        handle(channel, message, sender, code)
+
+
 def _incident(channel: Channel, reference: str) -> Incident | None:
     incident = Incident.objects.filter(mission_id=channel.mission_id, reference=reference).first()
     for _hop in range(5):  # a merged incident answers for the one it went into
