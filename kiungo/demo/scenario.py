@@ -96,6 +96,41 @@ MISSIONS = (
 # fmt: on
 MISSION_BY_CODE = {spec.code: spec for spec in MISSIONS}
 
+# The armed actors each mission names in reports and plans: (name, short name). Public names,
+# as in the missions' own reporting.
+ARMED_ACTORS = {
+    "MONUSCO": (
+        ("Allied Democratic Forces", "ADF"),
+        ("Mouvement du 23 mars / Alliance Fleuve Congo", "M23/AFC"),
+        ("Coopérative pour le développement du Congo", "CODECO"),
+        ("Forces démocratiques de libération du Rwanda", "FDLR"),
+        ("Twirwaneho", ""),
+        ("Zaïre", ""),
+        ("Maï-Maï groups", "Maï-Maï"),
+        ("Unidentified armed men", "Unidentified"),
+    ),
+    "UNMISS": (
+        ("Sudan People's Liberation Army in Opposition", "SPLA-IO"),
+        ("National Salvation Front", "NAS"),
+        ("White Army", ""),
+        ("Armed youth", ""),
+        ("Unidentified armed men", "Unidentified"),
+    ),
+    "MINUSCA": (
+        ("Retour, réclamation et réhabilitation", "3R"),
+        ("Unité pour la paix en Centrafrique", "UPC"),
+        ("Front populaire pour la renaissance de la Centrafrique", "FPRC"),
+        ("Anti-balaka", ""),
+        ("Coalition des patriotes pour le changement", "CPC"),
+        ("Unidentified armed men", "Unidentified"),
+    ),
+    "MINUSMA": (
+        ("Jama'at Nusrat al-Islam wal-Muslimin", "JNIM"),
+        ("Islamic State Sahel Province", "ISSP"),
+        ("Unidentified armed men", "Unidentified"),
+    ),
+}
+
 
 # --- Geography -------------------------------------------------------------------------------
 
@@ -535,7 +570,7 @@ class _Loader:
         return random.Random(":".join(str(part) for part in (self.seed, *purpose)))
 
     def run(self) -> Summary:
-        from kiungo.missions.models import Mission, install_default_policy
+        from kiungo.missions.models import ArmedActor, Mission, install_default_policy
 
         if loaded_missions():
             raise ScenarioError(
@@ -553,6 +588,10 @@ class _Loader:
                 closed_on=spec.closed_on,
             )
             install_default_policy(mission)
+            ArmedActor.objects.bulk_create(
+                ArmedActor(mission=mission, name=name, short_name=short)
+                for name, short in ARMED_ACTORS[spec.code]
+            )
             totals = MissionTotals(code=spec.code)
             self.summary.missions.append(totals)
             geography = self._geography(mission, spec, totals)
@@ -892,6 +931,7 @@ class _Loader:
         from django.contrib.auth.hashers import make_password
 
         from kiungo.forces.models import Unit
+        from kiungo.lib.crypto import keyed_hash
         from kiungo.people.models import CLAProfile, Deployment, RoleAssignment, User
 
         # Hashed once: the demo password is public, one hash for all demo logins is enough
@@ -979,6 +1019,7 @@ class _Loader:
             staff_numbers[spec.code] += 1
             profiles[username] = CLAProfile(
                 staff_id=f"{spec.staff_prefix}-{staff_numbers[spec.code]:05d}",
+                phone=self._phone(spec, self.rng("cla-phone", username)) if active else "",
                 languages=_cla_languages(spec, plan.town.province, rng),
                 base=base_for_profile,
             )
@@ -1032,6 +1073,7 @@ class _Loader:
         for username, profile in profiles.items():
             profile.user = users[username]
             profile.supervisor = users[profile._supervisor]
+            profile.phone_hash = keyed_hash(profile.phone) if profile.phone else ""  # no save()
         CLAProfile.objects.bulk_create(profiles.values())
         for username, deployment in deployments:
             deployment.cla = profiles[username]

@@ -3,7 +3,13 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 
 from kiungo.lib.admin import ScopedAdmin, ScopedTabularInline
-from kiungo.missions.models import AlertLevel, EscalationStep, Mission, validate_alert_policy
+from kiungo.missions.models import (
+    AlertLevel,
+    ArmedActor,
+    EscalationStep,
+    Mission,
+    validate_alert_policy,
+)
 
 
 class AlertLevelFormSet(BaseInlineFormSet):
@@ -28,11 +34,16 @@ class AlertLevelInline(ScopedTabularInline):
     show_change_link = True
 
 
+class ArmedActorInline(ScopedTabularInline):
+    model = ArmedActor
+    extra = 0
+
+
 @admin.register(Mission)
 class MissionAdmin(ScopedAdmin):
     list_display = ["code", "name", "country", "time_zone", "closed_on"]
     search_fields = ["code", "name"]
-    inlines = [AlertLevelInline]
+    inlines = [AlertLevelInline, ArmedActorInline]
 
 
 class EscalationStepFormSet(BaseInlineFormSet):

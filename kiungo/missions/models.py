@@ -240,3 +240,23 @@ def install_default_policy(mission: Mission) -> None:
             EscalationStep.objects.create(
                 level=level, position=position, target=target, after=after
             )
+
+
+class ArmedActor(models.Model):
+    """An armed group or force the mission names in reports and plans (alleged perpetrators)."""
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="armed_actors")
+    name = models.CharField(_("name"), max_length=120)
+    short_name = models.CharField(_("short name"), max_length=30, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["mission", "name"]
+        verbose_name = _("armed actor")
+        verbose_name_plural = _("armed actors")
+        constraints = [
+            models.UniqueConstraint(fields=["mission", "name"], name="armedactor_unique_name"),
+        ]
+
+    def __str__(self):
+        return self.short_name or self.name

@@ -48,6 +48,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.UNIT_DUTY_OFFICER: frozenset(_READ | {Capability.RESPOND_ALERTS}),
     Role.ANALYST: frozenset(_READ),
     Role.LEADERSHIP: frozenset(_READ | {Capability.VIEW_PEOPLE, Capability.VIEW_ACCOUNTABILITY}),
+    Role.SECURITY_OFFICER: frozenset({Capability.VIEW_REFERENCE}),
     Role.ADMINISTRATOR: frozenset(Capability),
 }
 

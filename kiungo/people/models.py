@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiungo.forces.models import Base, Unit
 from kiungo.geography.models import Area
+from kiungo.lib.crypto import EncryptedTextField, keyed_hash
 from kiungo.lib.validators import validate_language_list
 from kiungo.missions.models import Mission
 
@@ -19,6 +20,7 @@ class Role(models.TextChoices):
     UNIT_DUTY_OFFICER = "duty_officer", _("Unit duty officer")
     ANALYST = "analyst", _("Analyst")
     LEADERSHIP = "leadership", _("Mission leadership")
+    SECURITY_OFFICER = "security_officer", _("Security officer")  # told of a CLA's SOS
     ADMINISTRATOR = "administrator", _("Administrator")
 
 
@@ -84,9 +86,18 @@ class RoleAssignment(models.Model):
             raise ValidationError({"unit": _("The unit belongs to another mission.")})
 
 
+class CLAProfileQuerySet(models.QuerySet):
+    def with_number(self, e164: str):
+        return self.filter(phone_hash=keyed_hash(e164)) if e164 else self.none()
+
+
 class CLAProfile(models.Model):
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="cla_profile")
     staff_id = models.CharField(_("staff id"), max_length=20, unique=True)
+    # The registered phone: SMS reports and check-ins are accepted from it alone. Encrypted
+    # like a contact's number (a CLA is as exposed as a source); found by its keyed hash.
+    phone = EncryptedTextField(_("registered phone"), blank=True)
+    phone_hash = models.CharField(max_length=64, blank=True, editable=False)
     languages = models.JSONField(
         _("languages"),
         default=list,
@@ -110,13 +121,27 @@ class CLAProfile(models.Model):
         verbose_name=_("supervisor"),
     )
 
+    objects = CLAProfileQuerySet.as_manager()
+
     class Meta:
         ordering = ["staff_id"]
         verbose_name = _("CLA profile")
         verbose_name_plural = _("CLA profiles")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["phone_hash"],
+                condition=~Q(phone_hash=""),
+                name="claprofile_unique_phone",
+                violation_error_message=_("Another CLA already has this phone number."),
+            ),
+        ]
 
     def __str__(self):
         return self.staff_id
+
+    def save(self, *args, **kwargs):
+        self.phone_hash = keyed_hash(self.phone) if self.phone else ""
+        super().save(*args, **kwargs)
 
 
 class Deployment(models.Model):

@@ -109,6 +109,8 @@ def test_the_admin_refuses_an_unordered_policy(mission, admin_client):
         "levels-INITIAL_FORMS": "4",
         "levels-MIN_NUM_FORMS": "0",
         "levels-MAX_NUM_FORMS": "1000",
+        "armed_actors-TOTAL_FORMS": "0",
+        "armed_actors-INITIAL_FORMS": "0",
     }
     for i, level in enumerate(levels):
         data |= {
