@@ -198,6 +198,7 @@ def ensure() -> Created:
                 home_locality=localities.get(contact.base_code),
                 language=contact.language,
                 consents_to_feedback=contact.consents_to_feedback,
+                consents_to_contact=True,
             )
             created.contacts.append(contact.code)
     return created

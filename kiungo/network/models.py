@@ -19,6 +19,22 @@ class ContactQuerySet(models.QuerySet):
 
 
 class Contact(models.Model):
+    class Category(models.TextChoices):
+        TRADITIONAL_AUTHORITY = "traditional_authority", _("Traditional authority")
+        RELIGIOUS_LEADER = "religious_leader", _("Religious leader")
+        WOMENS_REPRESENTATIVE = "womens_representative", _("Women's representative")
+        YOUTH = "youth", _("Youth representative")
+        TEACHER = "teacher", _("Teacher")
+        HEALTH_WORKER = "health_worker", _("Health worker")
+        CIVIL_SOCIETY = "civil_society", _("Civil society")
+        LOCAL_OFFICIAL = "local_official", _("Local official")
+        OTHER = "other", _("Other")
+
+    class Sex(models.TextChoices):
+        FEMALE = "f", _("Female")
+        MALE = "m", _("Male")
+        UNKNOWN = "", _("Not recorded")
+
     mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="contacts")
     code = models.CharField(_("pseudonym"), max_length=20, help_text=_("e.g. NK-BEN-017"))
     name = EncryptedTextField(_("name"), blank=True)
@@ -33,6 +49,23 @@ class Contact(models.Model):
         verbose_name=_("home locality"),
     )
     language = models.CharField(_("language"), max_length=8, blank=True)
+    category = models.CharField(
+        _("category"), max_length=30, choices=Category.choices, default=Category.OTHER
+    )
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    managed_by = models.ForeignKey(
+        "people.CLAProfile",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contacts",
+        verbose_name=_("managed by (CLA)"),
+    )
+    # What the contact agreed to (the consent records of the community-networks work keep who
+    # recorded it and when): being contacted by the mission (network tests, broadcasts), and
+    # receiving word of the response to their alerts. STOP / ARRET sets opted_out_at.
+    consents_to_contact = models.BooleanField(_("agrees to be contacted"), default=False)
+    opted_out_at = models.DateTimeField(_("opted out at"), null=True, blank=True)
     consents_to_feedback = models.BooleanField(
         _("agrees to receive word of the response"), default=False
     )
