@@ -18,7 +18,8 @@ every connection). The cases:
 - twilio, africastalking, external, smssync, console: the real `/sms/<kind>/<uuid>/receive`
   with requests signed as the provider signs them (manage.py play_gateway's `build_request`),
   unique message ids, and "ALERTE <town> <what>" texts about ~50 real MONUSCO localities from
-  ~2,000 senders (the demo key contacts among them): store, understand, place, group.
+  ~2,000 senders (the demo key contacts among them). The request stores the message; one
+  `manage.py worker` (as `make run` starts it) files it: understand, place, group, route.
 
 Before the cases, the raw durable commit rate: BENCH_RAW_PROCESSES processes (default 2; 0
 skips it) run single-row INSERT + COMMIT loops straight through the driver for BENCH_SECONDS
@@ -27,13 +28,15 @@ table shaped like the bare view's row: the database's limit. The table shows ful
 (bare/raw on the bare row) and the peak RSS (/proc VmHWM) of gunicorn's master and workers.
 
 Each case runs BENCH_WARMUP seconds (default 2) unmeasured, then BENCH_SECONDS (default 15).
-Afterwards every message id acknowledged with a 2xx must be in the database exactly once
-(lost=0 duplicated=0). Then a single-process pass through Django's test client counts the
-queries and times the stages of one request of each kind (BENCH_PROFILE_REQUESTS, default 200).
+After the window, the benchmark waits until the worker has filed everything (the drain), then
+checks that every message id acknowledged with a 2xx is in the database exactly once and filed
+into exactly one alert (lost=0 duplicated=0). Then a single-process pass through Django's test
+client counts the queries and times the stages of one request of each kind, and of the worker's
+filing of its message (BENCH_PROFILE_REQUESTS, default 200).
 The table is printed and written between the markers of docs/benchmarks.md.
 
-Every process started here (PostgreSQL, gunicorn, load generators) is stopped at the end, on
-an error and on Ctrl-C. Everything listens and connects on 127.0.0.1 only.
+Every process started here (PostgreSQL, gunicorn, the worker, load generators) is stopped at
+the end, on an error and on Ctrl-C. Everything listens and connects on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -147,6 +150,7 @@ def free_port() -> int:
 
 TICK = os.sysconf("SC_CLK_TCK")
 POSTMASTER: int | None = None  # our PostgreSQL server's pid, once known
+WORKER: int | None = None  # the `manage.py worker` filing stored messages, once started
 
 
 def _proc_stat(pid: int) -> tuple[int, float, float] | None:
@@ -183,8 +187,13 @@ def cpu_of_tree(master: int | None) -> float:
 
 
 def cpu_by_group(gunicorn_master: int) -> dict[str, float]:
-    """CPU seconds used so far by gunicorn (master and workers) and by our PostgreSQL."""
-    return {"server": cpu_of_tree(gunicorn_master), "database": cpu_of_tree(POSTMASTER)}
+    """CPU seconds used so far by gunicorn (master and workers), by our PostgreSQL and by the
+    background worker."""
+    return {
+        "server": cpu_of_tree(gunicorn_master),
+        "database": cpu_of_tree(POSTMASTER),
+        "worker": cpu_of_tree(WORKER),
+    }
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -528,6 +537,7 @@ def drive(spec: dict, workdir: Path, clients: int, server_pid: int, before_go=No
         "wall": wall,
         "server_cpu": cpu_after["server"] - cpu_before["server"],
         "db_cpu": cpu_after["database"] - cpu_before["database"],
+        "worker_cpu": cpu_after["worker"] - cpu_before["worker"],
         "machine_cpu": (busy_after[0] - busy_before[0]) / TICK,
         "machine_share": (busy_after[0] - busy_before[0]) / max(1, busy_after[1] - busy_before[1]),
     }
@@ -690,11 +700,20 @@ def db_counts(case: str, channel_uuid: str | None) -> dict:
     from kiungo.messaging.models import InboundMessage
 
     if case == "bare":
-        result = {"stored": BareRow.objects.count(), "review": 0, "unplaced": 0}
+        result = {
+            "stored": BareRow.objects.count(),
+            "filed": 0,
+            "waiting": 0,
+            "review": 0,
+            "unplaced": 0,
+        }
     else:
         alerts = Alert.objects.filter(inbound__channel__uuid=channel_uuid)
+        messages = InboundMessage.objects.filter(channel__uuid=channel_uuid)
         result = {
-            "stored": alerts.count(),
+            "stored": messages.count(),
+            "filed": alerts.count(),
+            "waiting": messages.filter(state=InboundMessage.State.RECEIVED).count(),
             "review": InboundMessage.objects.filter(
                 channel__uuid=channel_uuid, state=InboundMessage.State.NEEDS_REVIEW
             ).count(),
@@ -739,12 +758,23 @@ def verify(case: str, channel_uuid: str | None, acked: list[str]) -> dict:
                 .values_list("external_id", "n")
             )
         found.update(dict(rows))
+    filed_twice = 0  # a message filed into two alerts is a duplicate too
+    if case != "bare":
+        from kiungo.alerts.models import Alert
+
+        filed_twice = (
+            Alert.objects.filter(inbound__channel__uuid=channel_uuid)
+            .values("inbound")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .count()
+        )
     connection.close()
     return {
         "acked": len(acked),
         "acked_distinct": len(set(acked)),
         "lost": sum(1 for message_id in set(acked) if found[message_id] == 0),
-        "duplicated": sum(1 for count in found.values() if count > 1),
+        "duplicated": sum(1 for count in found.values() if count > 1) + filed_twice,
     }
 
 
@@ -796,6 +826,39 @@ def start_server(
     return server, port
 
 
+def start_worker(env: dict, worker_log: Path) -> subprocess.Popen:
+    """`manage.py worker`, as `make run` starts it (the Procfile): it files stored messages."""
+    global WORKER
+    with open(worker_log, "ab") as handle:
+        worker = spawn([PYTHON, MANAGE, "worker"], env=env, stdout=handle, stderr=subprocess.STDOUT)
+    WORKER = worker.pid
+    return worker
+
+
+def wait_filed(channel_uuid: str | None, worker: subprocess.Popen, timeout: float = 900) -> float:
+    """Seconds until the worker has filed every message of the channel stored so far."""
+    from django.db import connection
+
+    from kiungo.messaging.models import InboundMessage
+
+    began = time.monotonic()
+    if channel_uuid is None:
+        return 0.0
+    waiting = InboundMessage.objects.filter(
+        channel__uuid=channel_uuid, state=InboundMessage.State.RECEIVED
+    )
+    try:
+        while waiting.exists():
+            if worker.poll() is not None:
+                raise RuntimeError("the worker exited (see its log above)")
+            if time.monotonic() - began > timeout:
+                raise RuntimeError(f"messages still waiting after {timeout:.0f} s")
+            time.sleep(0.05)
+    finally:
+        connection.close()
+    return time.monotonic() - began
+
+
 def wait_ready(port: int, server: subprocess.Popen, timeout: float = 60.0) -> None:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + timeout
@@ -811,7 +874,7 @@ def wait_ready(port: int, server: subprocess.Popen, timeout: float = 60.0) -> No
     raise RuntimeError("gunicorn did not answer /health in time")
 
 
-def run_case(case, port, server, workdir, settings, data) -> dict:
+def run_case(case, port, server, worker, workdir, settings, data) -> dict:
     from kiungo.demo import channels
 
     seconds, warmup, clients, threads = settings
@@ -842,6 +905,7 @@ def run_case(case, port, server, workdir, settings, data) -> dict:
             "pool_size": POOL_PER_SECOND[kind] * warmup,
         }
         acked += drive(warm, workdir, clients, server.pid)["acked"]
+    wait_filed(channel_uuid, worker)  # the measured window starts with nothing waiting
     before = db_counts(case, channel_uuid)
     main = {
         **spec,
@@ -850,6 +914,10 @@ def run_case(case, port, server, workdir, settings, data) -> dict:
         "pool_size": POOL_PER_SECOND[kind] * seconds,
     }
     result = drive(main, workdir, clients, server.pid)
+    at_end = db_counts(case, channel_uuid)
+    worker_cpu = cpu_of_tree(WORKER)
+    drain = wait_filed(channel_uuid, worker)  # the backlog the window left, filed
+    worker_cpu = result["worker_cpu"] + cpu_of_tree(WORKER) - worker_cpu
     after = db_counts(case, channel_uuid)
     acked += result["acked"]
     checked = verify(case, channel_uuid, acked)
@@ -859,8 +927,15 @@ def run_case(case, port, server, workdir, settings, data) -> dict:
     requests = sum(result["statuses"].values()) + sum(result["failures"].values())
     elapsed = result["elapsed"] or seconds
     stored = after["stored"] - before["stored"]
+    filed = after["filed"] - before["filed"]
     # CPU of processes that are not part of the benchmark (other work on the machine).
-    foreign = result["machine_cpu"] - result["server_cpu"] - result["db_cpu"] - result["cpu"]
+    foreign = (
+        result["machine_cpu"]
+        - result["server_cpu"]
+        - result["db_cpu"]
+        - result["worker_cpu"]
+        - result["cpu"]
+    )
     return {
         "case": case,
         "requests": requests,
@@ -878,6 +953,13 @@ def run_case(case, port, server, workdir, settings, data) -> dict:
         "rps": ok / elapsed,
         "stored": stored,
         "stored_per_s": stored / elapsed,
+        "filed": filed,
+        # Filed by the worker while the load ran, and end to end (until nothing waits).
+        "filed_in_window_per_s": (at_end["filed"] - before["filed"]) / elapsed,
+        "filed_per_s": filed / (elapsed + drain) if filed else 0.0,
+        "waiting_at_end": at_end["waiting"],
+        "drain_s": drain,
+        "worker_cpu_ms": worker_cpu * 1000 / filed if filed else 0.0,
         "review": after["review"] - before["review"],
         "review_errors": after.get("review_errors", []),
         "unplaced": after["unplaced"] - before["unplaced"],
@@ -932,7 +1014,8 @@ class Stages:
 
 
 def profile_stages(requests: int, data: dict, port: int) -> dict:
-    """Per kind: queries and milliseconds per request, by stage, through the real views."""
+    """Per kind: queries and milliseconds per request, by stage, through the real views, and
+    per message for the worker's filing of it."""
     from django.db import connection, reset_queries
     from django.test import Client
 
@@ -951,10 +1034,10 @@ def profile_stages(requests: int, data: dict, port: int) -> dict:
             stages.wrap(views, "_transport", "channel lookup")
             stages.wrap(TRANSPORTS[kind], "verify", "verify signature")
             stages.wrap(TRANSPORTS[kind], "parse_inbound", "parse request")
-            stages.wrap(views, "receive_sms", "receive_sms (store + process)")
-            stages.wrap(intake, "_process", "process (understand + place + group)")
-            stages.wrap(intake, "understand", "understand + place")
-            stages.wrap(incidents, "attach", "group into incident (save alert)")
+            stages.wrap(views, "store_sms", "store (the INSERT)")
+            stages.wrap(intake, "process", "worker: file one message")
+            stages.wrap(intake, "understand", "worker: understand + place")
+            stages.wrap(incidents, "attach", "worker: group into incident (save alert)")
             client = Client()
             host = f"127.0.0.1:{port}"
             path = channels.receive_path(kind)
@@ -989,6 +1072,7 @@ def profile_stages(requests: int, data: dict, port: int) -> dict:
                     total_queries += len(connection.queries_log)
                     if answer.status_code != 200:
                         raise RuntimeError(f"{kind}: HTTP {answer.status_code} {answer.content}")
+                    intake.process_received()  # what the worker does next (timed by stage)
             finally:
                 stages.undo()
             profile[kind] = {
@@ -1027,8 +1111,8 @@ def phase(vendor: str, out: str) -> None:
     os.environ.update(env)
     if vendor == "postgres":
         make_postgres_durable(url)
-    server = None
-    server_log = workdir / "gunicorn.log"
+    server = worker = None
+    server_log, worker_log = workdir / "gunicorn.log", workdir / "worker.log"
     try:
         load_demo(vendor)
         facts = database_facts(vendor)
@@ -1040,22 +1124,27 @@ def phase(vendor: str, out: str) -> None:
             raw = raw_commit_rate(vendor, target, workdir, seconds, raw_processes)
             log(f"{vendor}: raw: {raw['rps']:.0f} commits/s, p50 {raw['p50_ms']:.1f} ms")
         server, port = start_server(env, workers, server_log)
+        worker = start_worker(env, worker_log)
         results = []
         for case in CASES:
             log(f"{vendor}: {case}, {warmup} s warm-up + {seconds} s")
             result = run_case(
-                case, port, server, workdir, (seconds, warmup, clients, threads), data
+                case, port, server, worker, workdir, (seconds, warmup, clients, threads), data
             )
             log(
                 f"{vendor}: {case}: {result['rps']:.0f} req/s, {result['stored_per_s']:.0f} "
                 f"stored/s, p50 {result['p50_ms']:.1f} ms, p99 {result['p99_ms']:.1f} ms, "
-                f"errors {result['errors']}, lost={result['lost']} "
+                f"errors {result['errors']}; filed {result['filed_per_s']:.0f}/s end to end "
+                f"({result['waiting_at_end']} waiting at the end, drained in "
+                f"{result['drain_s']:.1f} s); lost={result['lost']} "
                 f"duplicated={result['duplicated']}"
             )
             results.append(result)
         memory = server_memory(server.pid)
+        memory["background_peak_mib"] = memory_kib(worker.pid).get("VmHWM", 0) / 1024
         stop(server)
-        server = None
+        stop(worker)
+        server = worker = None
         log(f"{vendor}: stage profile, {profile_requests} requests per kind (test client)")
         stages = profile_stages(profile_requests, data, port) if profile_requests else {}
         Path(out).write_text(
@@ -1080,11 +1169,13 @@ def phase(vendor: str, out: str) -> None:
             )
         )
     except BaseException:
-        if server_log.exists():
-            sys.stderr.write(server_log.read_text(errors="replace")[-4000:])
+        for log_file in (server_log, worker_log):
+            if log_file.exists():
+                sys.stderr.write(log_file.read_text(errors="replace")[-4000:])
         raise
     finally:
         stop(server)
+        stop(worker)
         subprocess.run(["rm", "-rf", str(workdir)], check=False)
 
 
@@ -1136,23 +1227,25 @@ def render(phases: list[dict], facts: dict, command: str) -> str:
         lines += [
             f"### {run['database']['name']} ({run['database']['settings']})",
             "",
-            f"gunicorn, {settings['workers']} sync workers, DEBUG off, no access log; "
+            f"gunicorn, {settings['workers']} sync workers, DEBUG off, no access log, and one "
+            "`manage.py worker` filing what they store (as `make run` runs them); "
             f"{settings['clients']} load "
             f"generator processes x {settings['threads']} threads, a new TCP connection per "
             f"request; {settings['warmup']} s warm-up, then {settings['seconds']} s per case; "
             f"texts about {settings['places']} real MONUSCO localities from "
             f"{settings['senders']} senders.",
             "",
-            "| case | requests | 2xx/s | alerts/s | p50 ms | p99 ms | errors | full/bare "
-            "| x/raw | server CPU ms/req | DB CPU ms/req | lost | duplicated |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+            "| case | requests | 2xx/s | stored/s | p50 ms | p99 ms | errors | full/bare "
+            "| x/raw | server CPU ms/req | DB CPU ms/req | filed/s in window | filed/s end "
+            "to end | waiting at end | drained in | worker CPU ms/alert | lost | duplicated |",
+            "|---|" + "---:|" * 17,
         ]
         raw = run.get("raw")
         if raw:
             lines.append(
                 f"| raw durable commit (driver, {raw['processes']} processes) | "
                 f"{raw['requests']:,} | - | {raw['rps']:,.0f} | {raw['p50_ms']:.1f} | "
-                f"{raw['p99_ms']:.1f} | 0 | - | 1.00 | - | - | - | - |"
+                f"{raw['p99_ms']:.1f} | 0 | - | 1.00 | - | - | - | - | - | - | - | - | - |"
             )
         bare = next((row for row in run["results"] if row["case"] == "bare"), None)
         for row in run["results"]:
@@ -1163,11 +1256,17 @@ def render(phases: list[dict], facts: dict, command: str) -> str:
             )
             of_raw = f"{row['stored_per_s'] / raw['rps']:.2f}" if raw and raw["rps"] else "-"
             name = "bare insert (`/bench/bare`)" if row["case"] == "bare" else row["case"]
+            filing = (
+                "- | - | - | - | -"
+                if row["case"] == "bare"
+                else f"{row['filed_in_window_per_s']:,.0f} | {row['filed_per_s']:,.0f} | "
+                f"{row['waiting_at_end']:,} | {row['drain_s']:.1f} s | {row['worker_cpu_ms']:.2f}"
+            )
             lines.append(
                 f"| {name} | {row['requests']:,} | {row['rps']:,.0f} | "
                 f"{row['stored_per_s']:,.0f} | {row['p50_ms']:.1f} | {row['p99_ms']:.1f} | "
                 f"{row['errors']} | {ratio} | {of_raw} | {row['server_cpu_ms']:.2f} | "
-                f"{row['db_cpu_ms']:.2f} | {row['lost']} | {row['duplicated']} |"
+                f"{row['db_cpu_ms']:.2f} | {filing} | {row['lost']} | {row['duplicated']} |"
             )
         full = [row for row in run["results"] if row["case"] != "bare"]
         if bare and bare["stored_per_s"] and full:
@@ -1182,8 +1281,8 @@ def render(phases: list[dict], facts: dict, command: str) -> str:
                 "",
                 f"Memory (web): largest of {memory['workers']} gunicorn workers peak "
                 f"{memory['worker_peak_mib']:.0f} MiB RSS (VmHWM; {memory['worker_rss_mib']:.0f} "
-                f"MiB at the end), master {memory['master_peak_mib']:.0f} MiB. The worker "
-                "process's memory is in the escalation benchmark below.",
+                f"MiB at the end), master {memory['master_peak_mib']:.0f} MiB; the background "
+                f"worker peak {memory.get('background_peak_mib', 0):.0f} MiB RSS.",
             ]
         notes = []
         for row in run["results"]:
@@ -1231,15 +1330,21 @@ def render(phases: list[dict], facts: dict, command: str) -> str:
                 lines.append(f"| {label} | " + " | ".join(cells) + " |")
         lines.append("")
     lines.append(
-        "2xx/s counts acknowledged requests; alerts/s counts alerts created in the database "
-        "(rows for the bare case). full/bare compares alerts/s with the bare inserts/s on the "
+        "2xx/s counts acknowledged requests; stored/s counts messages stored in the database "
+        "(rows for the bare case): what a gateway's success answer promises. The worker then "
+        "files each message (understands it, places it, groups it into an incident, routes it, "
+        "queues the unit's notification and the sender's receipt): filed/s in window counts "
+        "alerts it made while the load ran, filed/s end to end those made from the window's "
+        "messages divided by the time until none was left waiting (the window plus the drain). "
+        "full/bare compares stored/s with the bare inserts/s on the "
         "same database; x/raw compares them with the raw durable commit rate: single-row "
         "INSERT + COMMIT loops straight through the driver (sqlite3 with the PRAGMAs of "
         "settings.py; psycopg against the same fsync-on PostgreSQL), the database's limit, "
         "BENCH_RAW_PROCESSES processes (default 2) for BENCH_SECONDS. "
         "lost: a 2xx-acknowledged message id missing from the database; "
-        "duplicated: one stored twice. CPU per request is measured from /proc for the gunicorn "
-        "processes and the PostgreSQL processes; the load generator runs on the same CPUs."
+        "duplicated: one stored twice, or filed into two alerts. CPU per request is measured "
+        "from /proc for the gunicorn processes, the worker and the PostgreSQL processes; the "
+        "load generator runs on the same CPUs."
     )
     return "\n".join(lines)
 

@@ -24,8 +24,12 @@ default 2, DEBUG off) on 127.0.0.1, and plays SMS gateways against it with bench
   PostgreSQL is stopped with `pg_ctl stop -m immediate` (a crash), started again 6 s later;
   intake must answer 503 meanwhile (not 500, no hang) and recover without restarting Kiungo.
 
-After each scenario: lost (acknowledged, not stored), duplicated (stored more than once),
-half-written (a processed message without its alert, an SMS alert without its message).
+One `manage.py worker` runs throughout, as `make run` starts it, and files what gunicorn stores;
+it is never restarted (it must ride out the PostgreSQL crash by itself). After each scenario the
+script waits until the worker has filed every stored message, then counts: lost (acknowledged,
+not stored), duplicated (stored more than once, or filed into two alerts), half-written (a
+processed message without its alert, an SMS alert without its message), waiting (still not
+filed: must be 0).
 One line per scenario and database is printed, the table is written between the markers of
 docs/reliability.md, and the exit status is non-zero if anything was lost, duplicated or
 half-written. Every process started here is stopped at the end, on errors and on Ctrl-C;
@@ -184,6 +188,13 @@ def baseline() -> dict:
     return result
 
 
+def filed(ctx: dict, kind: str) -> float:
+    """Seconds until the worker has filed every stored message of the gateway's channel."""
+    from kiungo.demo import channels
+
+    return round(intake.wait_filed(str(channels.channel_uuid(kind)), ctx["worker"]), 1)
+
+
 def check(kind: str, prefix: str, acked: list[str], before: dict) -> dict:
     """lost, duplicated, half-written, incidents, for the messages of one run."""
     from django.db import connection
@@ -208,6 +219,7 @@ def check(kind: str, prefix: str, acked: list[str], before: dict) -> dict:
             run.values("external_id").annotate(n=Count("id")).filter(n__gt=1).count(),
         ),
         "alerts": alerts.count(),
+        "waiting": run.filter(state=InboundMessage.State.RECEIVED).count(),
         "needs_review": run.filter(state=InboundMessage.State.NEEDS_REVIEW).count(),
         "processed_without_alert": run.filter(
             state=InboundMessage.State.PROCESSED, alert__isnull=True
@@ -323,7 +335,9 @@ def surge(ctx: dict) -> dict:
         processes=2,
         prefix=prefix,
     )
+    drain = filed(ctx, kind)
     result = {**traffic(summary), **check(kind, prefix, summary["acked_ids"], before)}
+    result["filed_after_s"] = drain
     times = time_board(ctx["port"])
     result["board_ms"] = [round(value * 1000) for value in times]
     result["senders"], result["localities"] = len(plan["senders"]), len(plan["places"])
@@ -363,7 +377,9 @@ def kill(ctx: dict) -> dict:
         summary = finish(thread, box, 600)
     finally:
         stop_sim.set()
+    drain = filed(ctx, kind)
     result = {**traffic(summary), **check(kind, prefix, summary["acked_ids"], before)}
+    result["filed_after_s"] = drain
     result["down_s"] = round(back, 1)
     return result
 
@@ -406,7 +422,9 @@ def pg_restart(ctx: dict) -> dict:
         summary = finish(thread, box, 600)
     finally:
         stop_sim.set()
+    drain = filed(ctx, kind)  # the worker lived through the crash: it must carry on by itself
     result = {**traffic(summary), **check(kind, prefix, summary["acked_ids"], before)}
+    result["filed_after_s"] = drain
     # Attempts begun while the server was certainly down (stopped, not yet being started).
     zero = summary["began"]
     outage = [
@@ -447,8 +465,8 @@ def phase(vendor: str, out: str) -> None:
     env = server_env(workdir / "data")
     env.pop("KIUNGO_DATABASE_URL", None)
     pg = None
-    ctx: dict = {"vendor": vendor, "workers": workers, "server": None}
-    server_log = workdir / "gunicorn.log"
+    ctx: dict = {"vendor": vendor, "workers": workers, "server": None, "worker": None}
+    server_log, worker_log = workdir / "gunicorn.log", workdir / "worker.log"
     try:
         if vendor == "postgres":
             pg = Postgres(workdir / "pg")
@@ -462,6 +480,7 @@ def phase(vendor: str, out: str) -> None:
         port = free_port()
         ctx.update(env=env, log=server_log, port=port, url=f"http://127.0.0.1:{port}", pg=pg)
         ctx["server"] = start_gunicorn(env, workers, server_log, port)
+        ctx["worker"] = intake.start_worker(env, worker_log)  # files what gunicorn stores
         scenarios = [("surge", surge), ("kill", kill)]
         if vendor == "postgres":
             scenarios.append(("pg-restart", pg_restart))
@@ -474,7 +493,8 @@ def phase(vendor: str, out: str) -> None:
             log(line(result))
             results.append(result)
         stop(ctx["server"])
-        ctx["server"] = None
+        stop(ctx["worker"])
+        ctx["server"] = ctx["worker"] = None
         server_text = server_log.read_text(errors="replace")
         problems = [
             text
@@ -494,11 +514,13 @@ def phase(vendor: str, out: str) -> None:
             )
         )
     except BaseException:
-        if server_log.exists():
-            sys.stderr.write(server_log.read_text(errors="replace")[-4000:])
+        for log_file in (server_log, worker_log):
+            if log_file.exists():
+                sys.stderr.write(log_file.read_text(errors="replace")[-4000:])
         raise
     finally:
         stop(ctx.get("server"))
+        stop(ctx.get("worker"))
         if pg is not None:
             pg.close()
         subprocess.run(["rm", "-rf", str(workdir)], check=False)
@@ -514,7 +536,8 @@ def line(row: dict) -> str:
         f"half_written={row['half_written']} sent={row['sent']} retried={row['retried']} "
         f"gave_up={row['gave_up']} rejected={row['rejected']} attempts={row['attempts']} "
         f"duration={row['duration_s']}s ({row['acked_per_s']}/s) "
-        f"p50={row['latency_p50_ms']}ms p99={row['latency_p99_ms']}ms"
+        f"p50={row['latency_p50_ms']}ms p99={row['latency_p99_ms']}ms "
+        f"filed_after={row['filed_after_s']}s waiting={row['waiting']}"
     )
     if row["scenario"] == "surge":
         board = ",".join(str(value) for value in row["board_ms"])
@@ -568,6 +591,10 @@ def render(phases: list[dict], facts: dict, command: str, lines: list[str]) -> s
                     f"{row['http_500']}, timeouts {row['timeouts']}; first 2xx "
                     f"{row['recovered_after_s']} s after the restart"
                 )
+            other.append(
+                f"all filed by the worker {row['filed_after_s']} s after the last "
+                f"acknowledgment ({row['waiting']} left waiting)"
+            )
             other.append(f"HTTP {row['statuses']}")
             if row["errors"]:
                 other.append(f"no answer {row['errors']}")
@@ -582,8 +609,8 @@ def render(phases: list[dict], facts: dict, command: str, lines: list[str]) -> s
     for run in phases:
         out.append(
             f"- {run['database']['name']} ({run['database']['settings']}), gunicorn "
-            f"{run['workers']} sync workers; server log: {run['server_problem_count']} worker "
-            "timeouts or internal server errors"
+            f"{run['workers']} sync workers and one `manage.py worker`; server log: "
+            f"{run['server_problem_count']} worker timeouts or internal server errors"
             + (f": `{run['server_problems'][0]}`" if run["server_problems"] else "")
         )
     out += ["", "Printed:", "", "```", *lines, "```"]
@@ -636,7 +663,7 @@ def main_run(databases: list[str]) -> int:
         (row["scenario"], row["db"])
         for run in phases
         for row in run["results"]
-        if row["lost"] or row["duplicated"] or row["half_written"]
+        if row["lost"] or row["duplicated"] or row["half_written"] or row["waiting"]
     ]
     if bad:
         print(f"FAILED: lost, duplicated or half-written messages in {bad}", file=sys.stderr)

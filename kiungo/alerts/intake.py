@@ -1,9 +1,10 @@
 """The one pipeline every alert goes through, whatever its channel.
 
-An inbound SMS is stored (raw, encrypted, size-capped) in the same transaction as the alert made
-from it, so a success answer to a gateway means both are on disk. Understanding the text runs
-inside a savepoint: if it fails, the message stays stored, marked for a person to look at, and
-the gateway still gets its success answer (a retry would fail the same way).
+An inbound SMS is stored first, alone (raw, encrypted, size-capped), and the gateway's success
+answer means it is on disk; the worker then understands it and files the alert into its incident
+(or applies the SMS command it carries), claiming the message in the transaction that does so.
+If understanding fails, the message stays stored, marked for a person to look at (a retry would
+fail the same way). Alerts logged on a page or through the API are processed at once.
 """
 
 import hashlib
@@ -11,11 +12,19 @@ import json
 import logging
 import threading
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, InternalError, OperationalError, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    InternalError,
+    OperationalError,
+    connection,
+    transaction,
+)
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
@@ -24,6 +33,7 @@ from kiungo.alerts.models import Alert, new_alert_reference
 from kiungo.alerts.taxonomy import DEFAULT_LEVEL, Threat
 from kiungo.alerts.understanding import understand
 from kiungo.geography.models import Area
+from kiungo.lib import worker
 from kiungo.lib.crypto import keyed_hash
 from kiungo.lib.phones import to_e164
 from kiungo.messaging import commands
@@ -53,77 +63,143 @@ def normalise_sender(mission: Mission, sender: str) -> str:
         return sender.strip()
 
 
-def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, bool]:
-    """Store and process one inbound SMS. Returns (message, created).
+def store_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, bool]:
+    """Store one inbound SMS as RECEIVED: what a gateway's success answer promises. Returns
+    (message, created).
 
-    A redelivery (same channel and gateway id) returns the first message and creates nothing:
-    its insert hits the unique constraint, the transaction is rolled back, the first is read.
-    Database errors propagate: the caller answers 503 so that the gateway retries.
+    One INSERT and nothing else, so a surge is acknowledged as fast as the database commits;
+    the worker understands the message next (`process_received`). A redelivery (same channel
+    and gateway id) returns the first message and creates nothing: its insert hits the unique
+    constraint and the first is read. Database errors propagate: the caller answers 503 so
+    that the gateway retries.
     """
     sms = _without_nul(sms)
     # No look for a redelivery first: the unique (channel, gateway id) constraint refuses its
-    # insert below, and the IntegrityError handler answers with the first message. That saves a
+    # insert, and the IntegrityError handler answers with the first message. That saves a
     # query on every new message; a redelivery (rare) pays for reading its text once more.
-    mission = channel.mission
-    sender = normalise_sender(mission, sms.sender)
-    sender_hash = keyed_hash(sender) if sender else ""
-    now = timezone.now()
-    text = sms.text[:TEXT_LIMIT]
-
-    command = commands.recognise(mission, sender, text)  # a reply code, a report, ...
-    # Read-only work first, outside the write transaction: on SQLite that transaction holds
-    # the database's only write lock, so it should hold it for the inserts alone.
-    alert, problem = None, ""
+    sender = normalise_sender(channel.mission, sms.sender)
+    # In autocommit (a web request) the INSERT is its own transaction: one statement. Inside a
+    # caller's transaction, a savepoint keeps that transaction usable after a duplicate.
+    atomic = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        if command is not None:
-            pass  # a command, not an alert: applied below
-        else:
-            contact = Contact.objects.with_number(mission, sender).first() if sender else None
-            alert = prepare_alert(
-                mission=mission,
-                text=text,
-                source=Alert.Source.SMS,
-                received_at=now,
-                occurred_at=sms.sent_at,
-                contact=contact,
-                sender_hash=sender_hash,
-            )
-    except DatabaseError:
-        raise  # the gateway must retry: nothing was stored
-    except Exception as error:  # nothing in understanding may lose the message
-        logger.exception("inbound SMS on channel %s not understood", channel.pk)
-        problem = f"{type(error).__name__}: {error}"[:1000]
-
-    state = InboundMessage.State.NEEDS_REVIEW if problem else InboundMessage.State.PROCESSED
-    try:
-        with transaction.atomic():
+        with atomic:
             message = InboundMessage.objects.create(
                 channel=channel,
                 external_id=sms.external_id[:100],
                 sender=sender,
-                sender_hash=sender_hash,
-                text=text,
+                sender_hash=keyed_hash(sender) if sender else "",
+                text=sms.text[:TEXT_LIMIT],
                 raw=sms.raw.encode()[:RAW_LIMIT].decode(errors="ignore"),
-                received_at=now,
+                received_at=timezone.now(),
                 sent_at=sms.sent_at,
-                state=state,
-                error=problem,
+                state=InboundMessage.State.RECEIVED,
             )
-            if command is not None:
-                _apply_or_flag(channel, message, sender, command)
-            elif alert is not None:
-                alert.inbound = message
-                _save_or_flag(message, alert, channel, sender)
     except IntegrityError:
-        # A concurrent delivery of the same message won the race: answer with its row.
+        # The same message delivered again (or concurrently): answer with its row.
         if sms.external_id:
             existing = InboundMessage.objects.filter(
-                channel=channel, external_id=sms.external_id
+                channel=channel, external_id=sms.external_id[:100]
             ).first()
             if existing is not None:
                 return existing, False
         raise
     return message, True
+
+
+def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, bool]:
+    """Store one inbound SMS and process it at once (the demo and tools; gateways only store)."""
+    message, created = store_sms(channel, sms)
+    if created:
+        process(message)
+        message.refresh_from_db()
+    return message, created
+
+
+PROCESS_BATCH = 200  # messages read per query by the worker
+PROCESS_BUDGET = 0.5  # seconds of processing per worker pass: escalations and sends go on
+
+
+@worker.register
+def process_received(budget: float | None = None) -> int:
+    """Process stored SMS in arrival order for about `budget` seconds (PROCESS_BUDGET by
+    default; at least one message); returns how many.
+
+    Several workers may run this at once: each message is claimed inside the transaction that
+    processes it (see `process`), so none is processed twice and a crash loses none.
+    """
+    stop = time.monotonic() + (PROCESS_BUDGET if budget is None else budget)
+    done = 0
+    while True:
+        pending = list(
+            InboundMessage.objects.filter(state=InboundMessage.State.RECEIVED)
+            .select_related("channel__mission")
+            .order_by("pk")[:PROCESS_BATCH]
+        )
+        progress = 0
+        for message in pending:
+            try:
+                progress += process(message)
+            except REFUSALS:
+                raise  # the database refuses writes: the next pass tries again
+            except Exception:  # process() keeps what it cannot understand; this is a bug
+                logger.exception("inbound SMS %s not processed", message.pk)
+            if time.monotonic() > stop:
+                return done + progress
+        done += progress
+        if len(pending) < PROCESS_BATCH or progress == 0:
+            return done
+
+
+def process(message: InboundMessage) -> bool:
+    """Understand a RECEIVED message and apply it: an alert into its incident, or an SMS
+    command (a unit's reply code, a CLA's report...). Returns False when another worker had
+    already taken it.
+
+    The message is claimed by the conditional UPDATE that opens the transaction doing the work:
+    a crash rolls both back (the message is taken again), and a second worker's claim waits for
+    the first transaction and then finds nothing to take.
+    """
+    if message.state != InboundMessage.State.RECEIVED:
+        return False
+    channel = message.channel
+    mission = channel.mission
+    sender, text = message.sender, message.text
+    command = commands.recognise(mission, sender, text)  # a reply code, a report, ...
+    # Read-only work first, outside the write transaction: on SQLite that transaction holds
+    # the database's only write lock, so it should hold it for the writes alone.
+    alert, problem = None, ""
+    try:
+        if command is None:
+            contact = Contact.objects.with_number(mission, sender).first() if sender else None
+            alert = prepare_alert(
+                mission=mission,
+                text=text,
+                source=Alert.Source.SMS,
+                received_at=message.received_at,
+                occurred_at=message.sent_at,
+                contact=contact,
+                sender_hash=message.sender_hash,
+            )
+    except DatabaseError:
+        raise  # try again on the next pass: nothing was written
+    except Exception as error:  # nothing in understanding may lose the message
+        logger.exception("inbound SMS %s not understood", message.pk)
+        problem = f"{type(error).__name__}: {error}"[:1000]
+
+    state = InboundMessage.State.NEEDS_REVIEW if problem else InboundMessage.State.PROCESSED
+    with transaction.atomic():
+        claimed = InboundMessage.objects.filter(
+            pk=message.pk, state=InboundMessage.State.RECEIVED
+        ).update(state=state, error=problem)
+        if not claimed:
+            return False
+        message.state, message.error = state, problem
+        if command is not None:
+            _apply_or_flag(channel, message, sender, command)
+        elif alert is not None:
+            alert.inbound = message
+            _save_or_flag(message, alert, channel, sender)
+    return True
 
 
 def _without_nul(sms: IncomingSMS) -> IncomingSMS:

@@ -95,7 +95,8 @@ class Channel(models.Model):
 class InboundMessage(models.Model):
     """One SMS as a gateway delivered it.
 
-    PROCESSED: understood and turned into an alert (or a reply code).
+    RECEIVED: stored, waiting for the worker to understand it.
+    PROCESSED: understood and turned into an alert (or an SMS command applied).
     NEEDS_REVIEW: stored, but the pipeline failed: an officer looks at the raw message.
     REFUSED: a reply code from a phone that may not answer for that incident (kept, not applied).
     """
@@ -127,6 +128,9 @@ class InboundMessage(models.Model):
                 condition=~Q(external_id=""),
                 name="inbound_unique_gateway_id",
             ),
+        ]
+        indexes = [  # the worker's queue: small, whatever the size of the table
+            models.Index(fields=["id"], condition=Q(state="received"), name="inbound_to_process"),
         ]
 
     def __str__(self):

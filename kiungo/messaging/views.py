@@ -21,7 +21,7 @@ from django.http import HttpResponseNotAllowed, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from kiungo.alerts.intake import normalise_sender, receive_sms
+from kiungo.alerts.intake import normalise_sender, store_sms
 from kiungo.lib.crypto import keyed_hash
 from kiungo.messaging.gateways import TRANSPORTS, transport_for
 from kiungo.messaging.gateways.base import Refused, Transport, apply_status_updates
@@ -144,7 +144,7 @@ def receive(request, kind: str, channel_uuid):
         except Refused as refusal:
             _store_for_review(transport, request, refusal)
             return _refused(transport, refusal)
-        message, created = receive_sms(transport.channel, sms)
+        message, created = store_sms(transport.channel, sms)  # the worker processes it
     except Channel.DoesNotExist:
         return _error(404, "no such channel")
     except DatabaseError:

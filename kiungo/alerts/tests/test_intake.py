@@ -7,7 +7,7 @@ import pytest
 from django.db import OperationalError, connection
 
 from kiungo.alerts import models
-from kiungo.alerts.intake import IncomingSMS, log_alert, receive_sms
+from kiungo.alerts.intake import IncomingSMS, log_alert, process, receive_sms, store_sms
 from kiungo.alerts.models import Alert, Incident
 from kiungo.messaging.models import Channel, InboundMessage
 from kiungo.network.models import Contact
@@ -218,25 +218,50 @@ def test_a_colliding_reference_is_drawn_again(channel, world):
 # What one SMS costs (the statement budget of intake; see docs/benchmarks.md).
 
 
-def test_the_statements_of_one_sms(channel, contact, world, django_assert_num_queries):
+def test_storing_an_sms_is_one_insert(channel, django_assert_num_queries):
+    # What a gateway waits for: the INSERT (in a savepoint here, inside the test's transaction;
+    # its own transaction in a web request). No look for a redelivery: the unique constraint
+    # catches one. Understanding, grouping and telling the unit are the worker's.
+    with django_assert_num_queries(3):
+        message, created = store_sms(channel, sms(external_id="stored"))
+    assert created and message.state == InboundMessage.State.RECEIVED
+    assert not Alert.objects.exists()
+    with django_assert_num_queries(5):  # a redelivery: savepoint, refused insert, rollback to
+        # and release of the savepoint, then the first row read
+        again, created = store_sms(channel, sms(external_id="stored"))
+    assert again == message and not created
+
+
+def test_the_statements_of_processing_one_sms(channel, contact, world, django_assert_num_queries):
     lock = 1 if connection.vendor == "postgresql" else 0  # the advisory lock on the place
     # Warm the process's caches (levels, names), from another sender (no receipt quiet time).
     receive_sms(channel, sms(text="ALERTE Bunia pillage", sender="+243990000555", external_id="w"))
+    first, _ = store_sms(channel, sms(external_id="new"))
+    joining, _ = store_sms(channel, sms(sender="+243990000777", external_id="join"))
     # A known contact's SMS opening an incident. Before the write transaction: contact by
     # keyed hash + the placed area by primary key (levels and names come from the process's
-    # caches; no look for a redelivery: the unique constraint catches one). Then BEGIN
-    # (a savepoint inside the test's transaction) + insert message + savepoint + open incident
-    # (its same-source check folded in) + responsible unit + insert incident + insert alert +
-    # "routed" event + telling the unit (duty phones, officers, sending channel, unit,
-    # savepoint + insert SMS + release) + contact heard + receipt (quiet check, savepoint +
-    # insert SMS + release) + release + COMMIT (a release here).
+    # caches). Then BEGIN (a savepoint inside the test's transaction) + claim the message +
+    # savepoint + open incident (its same-source check folded in) + responsible unit + insert
+    # incident + insert alert + "routed" event + telling the unit (duty phones, officers,
+    # sending channel, unit, savepoint + insert SMS + release) + contact heard + receipt (quiet
+    # check, savepoint + insert SMS + release) + release + COMMIT (a release here).
     with django_assert_num_queries(24 + lock):
-        receive_sms(channel, sms(external_id="new"))
-    # An unknown sender joining it: contact (none) + area; BEGIN + insert message + savepoint +
-    # open incident with its same-source check + insert alert + update incident + receipt
-    # (quiet check, savepoint + insert SMS + release) + release + COMMIT.
+        assert process(first)
+    # An unknown sender joining it: contact (none) + area; BEGIN + claim + savepoint + open
+    # incident with its same-source check + insert alert + update incident + receipt (quiet
+    # check, savepoint + insert SMS + release) + release + COMMIT.
     with django_assert_num_queries(14 + lock):
-        receive_sms(channel, sms(sender="+243990000777", external_id="join"))
+        assert process(joining)
+    assert Alert.objects.get(inbound=first).incident == Alert.objects.get(inbound=joining).incident
+    with django_assert_num_queries(0):
+        assert not process(first)  # processed: nothing to do
+    # Read as RECEIVED by a worker while another was taking it: understood again (contact +
+    # area), then the claim finds nothing (savepoint, claim, release); nothing is written.
+    stale = InboundMessage.objects.select_related("channel__mission").get(pk=first.pk)
+    stale.state = InboundMessage.State.RECEIVED
+    with django_assert_num_queries(5):
+        assert not process(stale)
+    assert Alert.objects.filter(inbound=first).count() == 1
 
 
 def test_a_channel_changed_elsewhere_is_seen_within_seconds(channel, monkeypatch):

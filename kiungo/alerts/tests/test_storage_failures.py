@@ -9,7 +9,9 @@ The failures are real ones, made by the database itself on the test connection:
   `SET default_transaction_read_only = on` for the session.
 Each is tried on the gateway receive endpoint (a console channel) and on `POST /api/alerts`;
 after the failure is lifted, the same message (same gateway id, same Idempotency-Key) is
-accepted once, and its retry creates nothing.
+accepted once, and its retry creates nothing. A failure that strikes the worker while it files
+a stored message leaves the message waiting (RECEIVED), never set aside or half-filed: the next
+pass files it.
 
 Transactional tests (no test-wide transaction around them): SQLite answers SQLITE_FULL by
 rolling back the whole transaction, and PostgreSQL applies the read-only default only to
@@ -24,6 +26,7 @@ from django.conf import settings
 from django.db import OperationalError, connection
 from django.test import Client
 
+from kiungo.alerts.intake import process_received
 from kiungo.alerts.models import Alert
 from kiungo.api.models import ApiToken
 from kiungo.messaging.gateways.testing import make_channel, url
@@ -132,15 +135,17 @@ def test_the_gateway_is_told_to_retry_and_the_retry_is_stored_once(world, failur
     again = client.post(url(channel), form)
     assert again.status_code == 200 and again.json() == {**first.json(), "duplicate": True}
     assert InboundMessage.objects.filter(channel=channel, external_id="gw-1").count() == 1
+    assert process_received() == 1
     assert Alert.objects.filter(inbound__channel=channel).count() == 1
 
 
 @pytest.mark.skipif(not SQLITE, reason="SQLite's page limit")
 @pytest.mark.parametrize("length", [20, 200, 600, 1000, 1400, 1900])
 def test_on_a_full_sqlite_database_only_what_was_stored_is_acknowledged(world, length):
-    """Whichever write of the request runs out of room (the message, the alert, the incident,
-    the receipt), the answer is 503 with nothing kept, or 2xx with everything kept: SQLite
-    rolls the whole transaction back on SQLITE_FULL, and nothing may carry on half-written."""
+    """Whichever write runs out of room (the message; then, in the worker, the alert, the
+    incident, the receipt), the answer is 503 with nothing kept or 2xx with the message kept,
+    and the worker files it completely or not at all: SQLite rolls the whole transaction back
+    on SQLITE_FULL, and nothing may carry on half-written."""
     channel = make_channel(world.mission, "console", "+243990000105")
     form = {"from": "+243997654321", "text": LONG[:length], "id": f"gw-{length}"}
     client = Client()
@@ -148,16 +153,26 @@ def test_on_a_full_sqlite_database_only_what_was_stored_is_acknowledged(world, l
     with sqlite_disk_full():
         response = client.post(url(channel), form)
         after = stored()
+        with contextlib.suppress(OperationalError):  # the worker logs it and tries again
+            process_received()
+        filed = stored()
     if response.status_code == 503:
         assert after == before
     else:
         assert response.status_code == 200, response.content[:300]
+        assert after[0] == before[0] + 1
         message = InboundMessage.objects.get(channel=channel, external_id=f"gw-{length}")
-        assert message.state == InboundMessage.State.PROCESSED, message.error
-        assert Alert.objects.filter(inbound=message).count() == 1
+        alerts = Alert.objects.filter(inbound=message).count()
+        assert (message.state, alerts, filed[1]) in [
+            (InboundMessage.State.RECEIVED, 0, before[1]),  # waiting: filed after space is back
+            (InboundMessage.State.PROCESSED, 1, before[1] + 1),
+        ], message.error
     retry = client.post(url(channel), form)
     assert retry.status_code == 200
+    process_received()
     assert InboundMessage.objects.filter(channel=channel, external_id=f"gw-{length}").count() == 1
+    message = InboundMessage.objects.get(channel=channel, external_id=f"gw-{length}")
+    assert message.state == InboundMessage.State.PROCESSED
     assert Alert.objects.filter(inbound__channel=channel).count() == 1
 
 
@@ -180,44 +195,42 @@ def test_the_api_answers_503_and_the_retry_with_the_same_key_is_stored_once(worl
 
 
 @pytest.mark.skipif(not SQLITE, reason="SQLite's page limit")
-def test_a_disk_full_after_the_message_row_is_written_is_503_too(world):
-    """The message row fits, the alert (in its savepoint) does not: the gateway must retry."""
+def test_a_disk_full_while_the_worker_files_the_alert_leaves_the_message_waiting(world):
+    """The message is stored and acknowledged; the disk fills before the worker files it:
+    nothing is half-written, the message is not set aside for a person, and the next pass
+    after space is freed files it once."""
     channel = make_channel(world.mission, "console", "+243990000105")
-    form = {"from": "+243997654321", "text": LONG, "id": "gw-late"}
-    with sqlite_disk_full():  # free pages used up; then let the database grow again
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA max_page_count = 1073741823")
-        table = InboundMessage._meta.db_table
-
-        def full_after_the_message(execute, sql, params, many, context):
-            result = execute(sql, params, many, context)
-            if sql.startswith(f'INSERT INTO "{table}"'):
-                with connection.cursor() as cursor:
-                    cursor.execute("PRAGMA page_count")
-                    pages = cursor.fetchone()[0]
-                    cursor.execute(f"PRAGMA max_page_count = {pages}")
-            return result
-
-        with connection.execute_wrapper(full_after_the_message):
-            response = Client().post(url(channel), form)
-        stored_then = InboundMessage.objects.filter(external_id="gw-late").values_list(
-            "state", "error"
-        )
-        stored_then = list(stored_then)
-    assert response.status_code == 503, (response.status_code, stored_then)
-    assert stored_then == []
+    response = Client().post(url(channel), {"from": "+243997654321", "text": LONG, "id": "late"})
+    assert response.status_code == 200
+    before = stored()
+    with sqlite_disk_full():
+        with pytest.raises(OperationalError, match="full"):
+            process_received()
+        assert stored() == before
+    message = InboundMessage.objects.get(external_id="late")
+    assert (message.state, message.error) == (InboundMessage.State.RECEIVED, "")
+    assert process_received() == 1
+    message.refresh_from_db()
+    assert message.state == InboundMessage.State.PROCESSED
+    assert Alert.objects.filter(inbound=message).count() == 1
 
 
-def test_a_refusal_while_saving_the_alert_is_503_not_a_message_for_review(world, monkeypatch):
-    """A transient refusal (disk full, read-only, locked) that strikes once the message row is
-    written, while the alert is saved, must make the gateway retry, not be acknowledged with
-    the message set aside for a person (its alert would then never be made by itself)."""
+def test_a_refusal_while_saving_the_alert_leaves_the_message_waiting(world, monkeypatch):
+    """A transient refusal (disk full, read-only, locked) while the worker saves the alert
+    must leave the message to be taken again, not set it aside for a person (its alert would
+    then never be made by itself)."""
     channel = make_channel(world.mission, "console", "+243990000105")
+    response = Client().post(url(channel), {"from": "+243997654321", "text": "ALERTE", "id": "x"})
+    assert response.status_code == 200
 
     def refuse(alert):
         raise OperationalError("database or disk is full")
 
-    monkeypatch.setattr("kiungo.alerts.intake.save_alert", refuse)
-    response = Client().post(url(channel), {"from": "+243997654321", "text": "ALERTE", "id": "x"})
-    states = list(InboundMessage.objects.values_list("state", flat=True))
-    assert (response.status_code, states) == (503, [])
+    with monkeypatch.context() as patch:
+        patch.setattr("kiungo.alerts.intake.save_alert", refuse)
+        with pytest.raises(OperationalError):
+            process_received()
+    assert list(InboundMessage.objects.values_list("state", flat=True)) == ["received"]
+    assert not Alert.objects.exists()
+    assert process_received() == 1
+    assert Alert.objects.get().inbound.state == InboundMessage.State.PROCESSED

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from kiungo.alerts.intake import process_received
 from kiungo.alerts.models import Alert
 from kiungo.demo import channels
 from kiungo.messaging.management.commands import play_gateway
@@ -50,6 +51,7 @@ def test_a_played_sms_becomes_one_alert_and_a_replay_adds_nothing(live_server, d
     assert "HTTP 200" in output
     message = InboundMessage.objects.get(external_id=f"{kind}-msg-1")
     assert message.channel.kind == kind and message.sender == CONTACT.phone
+    assert process_received() == 1  # what `manage.py worker` does next
     alert = Alert.objects.get(inbound=message)
     assert (alert.area, alert.threat, alert.contact.code) == (world.beni, "attack", CONTACT.code)
 
@@ -68,6 +70,7 @@ def test_options_reach_the_alert(live_server, demo_channels):
         "--text",
         "ALERTE Butembo enlèvement deux enfants",
     )
+    process_received()
     alert = Alert.objects.get()
     assert alert.contact is None and alert.threat == "abduction"
     assert alert.area.name == "Butembo" and alert.inbound.sender == "+243991112233"

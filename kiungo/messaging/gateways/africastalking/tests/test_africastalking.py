@@ -7,6 +7,7 @@ import pytest
 import requests
 from django.db import OperationalError
 
+from kiungo.alerts.intake import process_received
 from kiungo.alerts.models import Alert
 from kiungo.messaging.gateways import transport_for
 from kiungo.messaging.gateways.base import TransportError
@@ -46,6 +47,7 @@ def test_it_accepts_an_sms(client, channel):
     assert message.sender == SENDER
     assert message.text == "ALERTE Beni enlèvement de deux femmes aux champs"
     assert message.sent_at == datetime(2025, 11, 25, 9, 41, 7, tzinfo=UTC)
+    process_received()  # the worker understands what the gateway stored
     assert Alert.objects.get().inbound == message
     assert_number_not_in_clear(SENDER)
 
@@ -80,6 +82,7 @@ def test_a_redelivery_makes_no_second_alert(client, channel):
     again = deliver(client, channel)
     assert again.status_code == 200
     assert InboundMessage.objects.count() == 1
+    process_received()  # the worker understands what the gateway stored
     assert Alert.objects.count() == 1
 
 
@@ -99,7 +102,7 @@ def test_it_answers_503_when_the_database_is_locked(client, channel, monkeypatch
     def locked(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr("kiungo.messaging.views.receive_sms", locked)
+    monkeypatch.setattr("kiungo.messaging.views.store_sms", locked)
     response = deliver(client, channel)
     assert response.status_code == 503
     assert response["Retry-After"] == "30"

@@ -6,6 +6,7 @@ import pytest
 import requests
 from django.db import OperationalError
 
+from kiungo.alerts.intake import process_received
 from kiungo.alerts.models import Alert
 from kiungo.messaging.gateways import transport_for
 from kiungo.messaging.gateways.base import TransportError
@@ -53,6 +54,7 @@ def test_it_accepts_a_signed_sms(client, channel):
     assert message.external_id == "SM8f2c3e6a1b7d4c9e0a5f3b2d1c4e6a7b"
     assert message.sender == SENDER
     assert message.text == "ALERTE Beni attaque des hommes armés près du marché"
+    process_received()  # the worker understands what the gateway stored
     assert Alert.objects.get().inbound == message
     assert_number_not_in_clear(SENDER)
 
@@ -92,6 +94,7 @@ def test_a_redelivery_makes_no_second_alert(client, channel):
     assert again.status_code == 200
     assert b"<Response/>" in again.content
     assert InboundMessage.objects.count() == 1
+    process_received()  # the worker understands what the gateway stored
     assert Alert.objects.count() == 1
 
 
@@ -112,7 +115,7 @@ def test_it_answers_503_when_the_database_is_locked(client, channel, monkeypatch
     def locked(*args, **kwargs):
         raise OperationalError("database is locked")
 
-    monkeypatch.setattr("kiungo.messaging.views.receive_sms", locked)
+    monkeypatch.setattr("kiungo.messaging.views.store_sms", locked)
     response = deliver(client, channel)
     assert response.status_code == 503
     assert response["Retry-After"] == "30"

@@ -1,0 +1,128 @@
+"""The gateway stores, the worker files: stored SMS are processed once each, in arrival order,
+by however many workers, with deadlines counted from when the message arrived."""
+
+import threading
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.db import connection, connections
+
+from kiungo.alerts import intake
+from kiungo.alerts.intake import IncomingSMS, process_received, store_sms
+from kiungo.alerts.models import Alert, Incident
+from kiungo.lib.testing import build_world
+from kiungo.messaging.gateways.testing import make_channel
+from kiungo.messaging.models import InboundMessage
+
+PLACES = ["Beni", "Bunia", "Butembo"]
+
+
+def sms(number: int, place: str = "Beni") -> IncomingSMS:
+    return IncomingSMS(
+        sender=f"+24399{number:07d}",
+        text=f"ALERTE {place} attaque hommes armés",
+        external_id=f"q-{number}",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _unhurried(monkeypatch):
+    # A pass's time budget is for production; a slow test machine must not cut a pass short.
+    monkeypatch.setattr(intake, "PROCESS_BUDGET", 60.0)
+
+
+def test_the_worker_files_what_the_gateway_stored(world):
+    channel = make_channel(world.mission, "console", "+243990000105")
+    for number in range(3):
+        store_sms(channel, sms(number))
+    assert not Alert.objects.exists()
+    call_command("worker", "--once")
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {"processed"}
+    assert Alert.objects.count() == 3
+    assert Incident.objects.get().alert_count == 3  # grouped: one attack, three reports
+
+
+def test_messages_are_filed_in_arrival_order(world):
+    channel = make_channel(world.mission, "console", "+243990000105")
+    stored = [store_sms(channel, sms(number, PLACES[number % 3]))[0] for number in range(9)]
+    assert process_received() == 9
+    filed = list(Alert.objects.order_by("pk").values_list("inbound_id", flat=True))
+    assert filed == [message.pk for message in stored]
+
+
+def test_a_backlog_does_not_move_deadlines(world):
+    """A message filed late (the worker was busy or stopped) keeps the deadlines of the time
+    it arrived: an incident already overdue is escalated at once, not given more time."""
+    channel = make_channel(world.mission, "console", "+243990000105")
+    arrived = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    with time_machine.travel(arrived, tick=False):
+        message, _ = store_sms(channel, sms(1))
+    filed = arrived + timedelta(hours=3)
+    with time_machine.travel(filed, tick=False):
+        assert process_received() == 1
+    incident = Alert.objects.get(inbound=message).incident
+    assert incident.first_reported_at == arrived
+    assert incident.acknowledge_due_at == arrived + incident.level.acknowledge_within < filed
+    assert incident.next_escalation_at <= filed  # the next worker pass escalates it
+
+
+def test_a_pass_stops_after_its_time_budget(world, monkeypatch):
+    """Escalations and sends run between passes: a long backlog is taken in slices."""
+    channel = make_channel(world.mission, "console", "+243990000105")
+    for number in range(5):
+        store_sms(channel, sms(number))
+    now = [1000.0]
+    monkeypatch.setattr(intake.time, "monotonic", lambda: now[0])
+    process = intake.process
+
+    def slow_process(message):  # each message takes a second
+        now[0] += 1
+        return process(message)
+
+    monkeypatch.setattr(intake, "process", slow_process)
+    assert process_received(budget=1.5) == 2  # 1 s: go on; 2 s: over budget, stop
+    assert InboundMessage.objects.filter(state="received").count() == 3
+
+
+@pytest.mark.skipif(
+    django_settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="needs real concurrent connections (the SQLite test database is shared-cache)",
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_file_each_message_once():
+    world = build_world()
+    channel = make_channel(world.mission, "console", "+243990000105")
+    total = 90
+    for number in range(total):
+        store_sms(channel, sms(number, PLACES[number % 3]))
+    done: Counter = Counter()
+    errors = []
+    start = threading.Barrier(2)
+
+    def run():
+        try:
+            start.wait()
+            while InboundMessage.objects.filter(state="received").exists():
+                done[threading.current_thread().name] += process_received(budget=0.05)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, name=f"worker-{n}") for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    connections.close_all()
+    assert errors == []
+    assert sum(done.values()) == total  # each claim counted once, by the worker that won it
+    assert set(done) == {"worker-1", "worker-2"}
+    assert set(InboundMessage.objects.values_list("state", flat=True)) == {"processed"}
+    assert Alert.objects.count() == total
+    assert Alert.objects.values("inbound").distinct().count() == total
+    assert Incident.objects.count() == len(PLACES)  # still grouped, whoever filed what
