@@ -116,16 +116,17 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
 
 
 PROCESS_BATCH = 200  # messages read per query by the worker
+FILE_BATCH = 20  # messages filed per transaction: one commit (one disk flush) for them all
 PROCESS_BUDGET = 0.5  # seconds of processing per worker pass: escalations and sends go on
 
 
 @worker.register
 def process_received(budget: float | None = None) -> int:
     """Process stored SMS in arrival order for about `budget` seconds (PROCESS_BUDGET by
-    default; at least one message); returns how many.
+    default; at least one batch); returns how many.
 
     Several workers may run this at once: each message is claimed inside the transaction that
-    processes it (see `process`), so none is processed twice and a crash loses none.
+    files it (see `process_batch`), so none is processed twice and a crash loses none.
     """
     stop = time.monotonic() + (PROCESS_BUDGET if budget is None else budget)
     done = 0
@@ -136,13 +137,14 @@ def process_received(budget: float | None = None) -> int:
             .order_by("pk")[:PROCESS_BATCH]
         )
         progress = 0
-        for message in pending:
+        for start in range(0, len(pending), FILE_BATCH):
+            batch = pending[start : start + FILE_BATCH]
             try:
-                progress += process(message)
+                progress += process_batch(batch)
             except REFUSALS:
                 raise  # the database refuses writes: the next pass tries again
-            except Exception:  # process() keeps what it cannot understand; this is a bug
-                logger.exception("inbound SMS %s not processed", message.pk)
+            except Exception:  # a bug: the batch is rolled back and logged, the rest goes on
+                logger.exception("inbound SMS %s to %s not processed", batch[0].pk, batch[-1].pk)
             if time.monotonic() > stop:
                 return done + progress
         done += progress
@@ -151,55 +153,75 @@ def process_received(budget: float | None = None) -> int:
 
 
 def process(message: InboundMessage) -> bool:
-    """Understand a RECEIVED message and apply it: an alert into its incident, or an SMS
-    command (a unit's reply code, a CLA's report...). Returns False when another worker had
-    already taken it.
+    """Process one RECEIVED message; False when it was taken already."""
+    return process_batch([message]) == 1
 
-    The message is claimed by the conditional UPDATE that opens the transaction doing the work:
-    a crash rolls both back (the message is taken again), and a second worker's claim waits for
-    the first transaction and then finds nothing to take.
+
+def process_batch(messages: list[InboundMessage]) -> int:
+    """Understand RECEIVED messages and apply them, in one transaction: each an alert into its
+    incident, or an SMS command (a unit's reply code, a CLA's report...). Returns how many it
+    took (those another worker had taken already are left alone).
+
+    Understanding reads only, so it runs first, outside the transaction: on SQLite that
+    transaction holds the database's only write lock, which gateways' inserts wait for. The
+    transaction then claims the messages still RECEIVED (on PostgreSQL, rows another worker is
+    filing are skipped, not waited for) and files each in its own savepoint. A crash rolls the
+    whole batch back: its messages are taken again on the next pass.
     """
-    if message.state != InboundMessage.State.RECEIVED:
-        return False
-    channel = message.channel
-    mission = channel.mission
+    understood = [
+        (message, _understand(message))
+        for message in messages
+        if message.state == InboundMessage.State.RECEIVED
+    ]
+    if not understood:
+        return 0
+    with transaction.atomic():
+        claimable = set(
+            InboundMessage.objects.select_for_update(skip_locked=True)
+            .filter(
+                pk__in=[message.pk for message, _ in understood],
+                state=InboundMessage.State.RECEIVED,
+            )
+            .values_list("pk", flat=True)
+        )
+        for message, (command, alert, problem) in understood:
+            if message.pk not in claimable:
+                continue
+            state = InboundMessage.State.NEEDS_REVIEW if problem else InboundMessage.State.PROCESSED
+            InboundMessage.objects.filter(pk=message.pk).update(state=state, error=problem)
+            message.state, message.error = state, problem
+            if command is not None:
+                _apply_or_flag(message.channel, message, message.sender, command)
+            elif alert is not None:
+                alert.inbound = message
+                _save_or_flag(message, alert, message.channel, message.sender)
+    return len(claimable)
+
+
+def _understand(message: InboundMessage):
+    """(SMS command or None, prepared alert or None, problem) for a stored message."""
+    mission = message.channel.mission
     sender, text = message.sender, message.text
     command = commands.recognise(mission, sender, text)  # a reply code, a report, ...
-    # Read-only work first, outside the write transaction: on SQLite that transaction holds
-    # the database's only write lock, so it should hold it for the writes alone.
-    alert, problem = None, ""
+    if command is not None:
+        return command, None, ""
     try:
-        if command is None:
-            contact = Contact.objects.with_number(mission, sender).first() if sender else None
-            alert = prepare_alert(
-                mission=mission,
-                text=text,
-                source=Alert.Source.SMS,
-                received_at=message.received_at,
-                occurred_at=message.sent_at,
-                contact=contact,
-                sender_hash=message.sender_hash,
-            )
+        contact = Contact.objects.with_number(mission, sender).first() if sender else None
+        alert = prepare_alert(
+            mission=mission,
+            text=text,
+            source=Alert.Source.SMS,
+            received_at=message.received_at,
+            occurred_at=message.sent_at,
+            contact=contact,
+            sender_hash=message.sender_hash,
+        )
     except DatabaseError:
         raise  # try again on the next pass: nothing was written
     except Exception as error:  # nothing in understanding may lose the message
         logger.exception("inbound SMS %s not understood", message.pk)
-        problem = f"{type(error).__name__}: {error}"[:1000]
-
-    state = InboundMessage.State.NEEDS_REVIEW if problem else InboundMessage.State.PROCESSED
-    with transaction.atomic():
-        claimed = InboundMessage.objects.filter(
-            pk=message.pk, state=InboundMessage.State.RECEIVED
-        ).update(state=state, error=problem)
-        if not claimed:
-            return False
-        message.state, message.error = state, problem
-        if command is not None:
-            _apply_or_flag(channel, message, sender, command)
-        elif alert is not None:
-            alert.inbound = message
-            _save_or_flag(message, alert, channel, sender)
-    return True
+        return None, None, f"{type(error).__name__}: {error}"[:1000]
+    return None, alert, ""
 
 
 def _without_nul(sms: IncomingSMS) -> IncomingSMS:

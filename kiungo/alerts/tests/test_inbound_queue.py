@@ -71,19 +71,21 @@ def test_a_backlog_does_not_move_deadlines(world):
 
 
 def test_a_pass_stops_after_its_time_budget(world, monkeypatch):
-    """Escalations and sends run between passes: a long backlog is taken in slices."""
+    """Escalations and sends run between passes: a long backlog is taken in slices (whole
+    batches: the budget is checked after each)."""
     channel = make_channel(world.mission, "console", "+243990000105")
     for number in range(5):
         store_sms(channel, sms(number))
     now = [1000.0]
     monkeypatch.setattr(intake.time, "monotonic", lambda: now[0])
-    process = intake.process
+    monkeypatch.setattr(intake, "FILE_BATCH", 1)
+    process_batch = intake.process_batch
 
-    def slow_process(message):  # each message takes a second
+    def slow_batch(messages):  # each batch takes a second
         now[0] += 1
-        return process(message)
+        return process_batch(messages)
 
-    monkeypatch.setattr(intake, "process", slow_process)
+    monkeypatch.setattr(intake, "process_batch", slow_batch)
     assert process_received(budget=1.5) == 2  # 1 s: go on; 2 s: over budget, stop
     assert InboundMessage.objects.filter(state="received").count() == 3
 
@@ -126,3 +128,21 @@ def test_two_workers_file_each_message_once():
     assert Alert.objects.count() == total
     assert Alert.objects.values("inbound").distinct().count() == total
     assert Incident.objects.count() == len(PLACES)  # still grouped, whoever filed what
+
+
+def test_a_message_that_breaks_filing_is_set_aside_and_its_batch_goes_on(world, monkeypatch):
+    channel = make_channel(world.mission, "console", "+243990000105")
+    stored = [store_sms(channel, sms(number))[0] for number in range(3)]
+    save_alert = intake.save_alert
+
+    def broken_for_the_second(alert):
+        if alert.inbound_id == stored[1].pk:
+            raise ValueError("a bug")
+        save_alert(alert)
+
+    monkeypatch.setattr(intake, "save_alert", broken_for_the_second)
+    assert process_received() == 3
+    states = dict(InboundMessage.objects.values_list("pk", "state"))
+    assert [states[message.pk] for message in stored] == ["processed", "needs_review", "processed"]
+    assert Alert.objects.filter(inbound__in=[stored[0], stored[2]]).count() == 2
+    assert "ValueError: a bug" in InboundMessage.objects.get(pk=stored[1].pk).error

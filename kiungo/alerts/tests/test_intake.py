@@ -240,23 +240,24 @@ def test_the_statements_of_processing_one_sms(channel, contact, world, django_as
     joining, _ = store_sms(channel, sms(sender="+243990000777", external_id="join"))
     # A known contact's SMS opening an incident. Before the write transaction: contact by
     # keyed hash + the placed area by primary key (levels and names come from the process's
-    # caches). Then BEGIN (a savepoint inside the test's transaction) + claim the message +
-    # savepoint + open incident (its same-source check folded in) + responsible unit + insert
-    # incident + insert alert + "routed" event + telling the unit (duty phones, officers,
-    # sending channel, unit, savepoint + insert SMS + release) + contact heard + receipt (quiet
-    # check, savepoint + insert SMS + release) + release + COMMIT (a release here).
-    with django_assert_num_queries(24 + lock):
+    # caches). Then BEGIN (a savepoint inside the test's transaction) + claim the message
+    # (select it if still waiting, then mark it) + savepoint + open incident (its same-source
+    # check folded in) + responsible unit + insert incident + insert alert + "routed" event +
+    # telling the unit (duty phones, officers, sending channel, unit, savepoint + insert SMS +
+    # release) + contact heard + receipt (quiet check, savepoint + insert SMS + release) +
+    # release + COMMIT (a release here).
+    with django_assert_num_queries(25 + lock):
         assert process(first)
-    # An unknown sender joining it: contact (none) + area; BEGIN + claim + savepoint + open
+    # An unknown sender joining it: contact (none) + area; BEGIN + claim (2) + savepoint + open
     # incident with its same-source check + insert alert + update incident + receipt (quiet
     # check, savepoint + insert SMS + release) + release + COMMIT.
-    with django_assert_num_queries(14 + lock):
+    with django_assert_num_queries(15 + lock):
         assert process(joining)
     assert Alert.objects.get(inbound=first).incident == Alert.objects.get(inbound=joining).incident
     with django_assert_num_queries(0):
         assert not process(first)  # processed: nothing to do
     # Read as RECEIVED by a worker while another was taking it: understood again (contact +
-    # area), then the claim finds nothing (savepoint, claim, release); nothing is written.
+    # area), then the claim finds nothing (savepoint, select, release); nothing is written.
     stale = InboundMessage.objects.select_related("channel__mission").get(pk=first.pk)
     stale.state = InboundMessage.State.RECEIVED
     with django_assert_num_queries(5):
