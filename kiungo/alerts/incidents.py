@@ -33,7 +33,7 @@ def open_incident_for(alert: Alert) -> Incident | None:
         if source is not None
         else Value(False)
     )
-    return (
+    incident = (
         Incident.objects.filter(
             mission_id=alert.mission_id,
             status=Incident.Status.OPEN,
@@ -42,10 +42,13 @@ def open_incident_for(alert: Alert) -> Incident | None:
             last_reported_at__gte=alert.occurred_at - CORROBORATION_WINDOW,
         )
         .annotate(same_source=same_source)  # folded in: one query, not two
-        .select_related("mission", "area", "level", "unit", "base")
+        .select_related("level", "unit", "base")
         .order_by("-last_reported_at")
         .first()
     )
+    if incident is not None:  # the alert's own: no joins for them (this runs for every SMS)
+        incident.mission, incident.area = alert.mission, alert.area
+    return incident
 
 
 def attach(alert: Alert) -> Incident:
