@@ -1,0 +1,119 @@
+"""Safety by SMS, from a CLA's registered phone only (CLAProfile.phone), English or French:
+
+    OK | SAFE | BIEN [where]     check in ("I am safe"); words after it are kept as a note,
+                                 and name the place when they are a place of the mission
+    SOS [anything]               SOS: the manager and the security officers are told at once
+    <duress word> [anything]     the mission's discreet duress word (CheckInPolicy): an SOS
+                                 marked "duress", answered exactly as a check-in is
+
+Case, accents and punctuation do not matter. From any other phone these words are not
+commands: a bare "OK" or "SOS" from a community member stays an alert, as before; a duty
+phone's "OK K7HQ3M2" is a reply code (kiungo/alerts/replies.py, registered first).
+"""
+
+from dataclasses import dataclass
+
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from kiungo.alerts.notify import language_for, local_time
+from kiungo.geography.models import Area
+from kiungo.lib.text import fold
+from kiungo.messaging.models import Purpose
+from kiungo.messaging.outbox import queue_sms, reply_channel
+from kiungo.people.models import CLAProfile
+from kiungo.safety import checkins
+from kiungo.safety.models import CHECK_IN_WORDS, SOS_WORDS, Alarm, Channel, CheckInPolicy
+
+CHECK_IN, SOS, DURESS = "check_in", "sos", "duress"
+SAFETY_PLACEHOLDER = "(CLA safety message)"
+SHORT = 6  # words: a longer message is an alert, never a safety code
+
+
+@dataclass(frozen=True)
+class SafetyCode:
+    action: str  # CHECK_IN, SOS or DURESS
+    cla_id: int
+    rest: str  # the words after the code, as typed
+    language: str  # "fr" for BIEN, "" otherwise
+
+
+def _duress_word(mission) -> str:
+    policy = CheckInPolicy.objects.filter(mission=mission, active=True).only("duress_word").first()
+    return policy.folded_duress_word if policy else ""
+
+
+class SafetyBySMS:
+    """The safety codes as an SMS command (see kiungo/messaging/commands.py)."""
+
+    def recognise(self, mission, sender: str, text: str) -> SafetyCode | None:
+        tokens = text.strip()[:300].split()
+        if not tokens or len(tokens) > SHORT or not sender.startswith("+"):
+            return None
+        word = fold(tokens[0]).replace(" ", "")
+        if word in CHECK_IN_WORDS:
+            action = CHECK_IN
+        elif word in SOS_WORDS:
+            action = SOS
+        else:
+            action = None
+        cla = (
+            CLAProfile.objects.with_number(sender)
+            .filter(user__is_active=True)
+            .only("pk", "base_id")
+            .first()
+        )
+        if cla is None:
+            return None  # not a CLA's phone: whatever it says is not a safety code
+        if action is None:
+            duress = _duress_word(mission)
+            if not duress or word != duress:
+                return None
+            action = DURESS
+        rest = " ".join(tokens[1:])
+        return SafetyCode(action, cla.pk, rest, "fr" if word == "bien" else "")
+
+    def apply(self, channel, message, sender: str, code: SafetyCode) -> None:
+        # What a CLA's phone said about their safety is for those who may see it, not for the
+        # inbound-SMS page: the stored message keeps no trace of the code (nor of a duress
+        # word); the check-in or alarm keeps the note.
+        message.text, message.raw = SAFETY_PLACEHOLDER, ""
+        message.save(update_fields=["text", "raw"])
+        cla = CLAProfile.objects.select_related("user", "base__mission").get(pk=code.cla_id)
+        mission = channel.mission
+        area = Area.objects.named(mission, code.rest).first() if code.rest else None
+        language = language_for(mission, code.language)
+        with translation.override(language):
+            if code.action == CHECK_IN:
+                check, _created = checkins.check_in(
+                    cla, channel=Channel.SMS, area=area, note=code.rest
+                )
+                text = _confirmation(mission, checkins.next_due_after_check_in(cla, check.at))
+            elif code.action == SOS:
+                checkins.raise_alarm(
+                    cla, Alarm.Kind.SOS, channel=Channel.SMS, area=area, note=code.rest
+                )
+                text = _("Kiungo: SOS received. Your manager and security are told now.")
+            else:
+                # The phone may be in other hands: answer exactly as a check-in is answered.
+                alarm = checkins.raise_alarm(
+                    cla, Alarm.Kind.DURESS, channel=Channel.SMS, area=area, note=code.rest
+                )
+                text = _confirmation(
+                    mission, checkins.next_due_after_check_in(cla, alarm.last_signal_at)
+                )
+        queue_sms(
+            reply_channel(channel),
+            sender,
+            text,
+            purpose=Purpose.REPLY,
+            recipient_label=f"CLA {cla.staff_id}",
+        )
+
+
+def _confirmation(mission, next_due) -> str:
+    if next_due is None:
+        return _("Kiungo: check-in received. Thank you.")
+    return _("Kiungo: check-in received. Next one by %(time)s. Thank you.") % {
+        "time": local_time(mission, next_due)
+    }
