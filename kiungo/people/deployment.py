@@ -166,6 +166,7 @@ def presence(bases: Iterable[Base], day: date) -> list[BasePresence]:
     )
     by_base = defaultdict(list)
     for deployment in deployed:
+        deployment.cla.deployed_since = deployment.starts_on
         by_base[deployment.base_id].append(deployment.cla)
     away = absent_on({cla.pk for clas in by_base.values() for cla in clas}, day)
     regions = _regions(bases)

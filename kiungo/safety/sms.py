@@ -63,8 +63,8 @@ class SafetyBySMS:
             .only("pk", "base_id")
             .first()
         )
-        if cla is None:
-            return None  # not a CLA's phone: whatever it says is not a safety code
+        if cla is None or cla.base_id is None:
+            return None  # not a deployed CLA's phone: whatever it says is not a safety code
         if action is None:
             duress = _duress_word(mission)
             if not duress or word != duress:
@@ -81,7 +81,8 @@ class SafetyBySMS:
         message.save(update_fields=["text", "raw"])
         cla = CLAProfile.objects.select_related("user", "base__mission").get(pk=code.cla_id)
         mission = channel.mission
-        area = Area.objects.named(mission, code.rest).first() if code.rest else None
+        # The words after the code name the place when they are a place of the CLA's mission.
+        area = Area.objects.named(cla.base.mission, code.rest).first() if code.rest else None
         language = language_for(mission, code.language)
         with translation.override(language):
             if code.action == CHECK_IN:

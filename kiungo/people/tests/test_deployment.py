@@ -123,6 +123,7 @@ def test_bases_with_fewer_than_two_present_are_flagged(world, cla):
     rows = {row.base.code: row for row in presence([world.base_beni, world.base_bunia], TODAY)}
     assert (len(rows["beni"].present), rows["beni"].short) == (2, False)
     assert rows["bunia"].short and rows["beni"].region == "Nord-Kivu"
+    assert rows["beni"].present[0].deployed_since == date(2025, 1, 6)
     record_absence(second, kind="sick", starts_on=TODAY, ends_on=TODAY)
     rows = {row.base.code: row for row in presence([world.base_beni], TODAY)}
     assert rows["beni"].short and rows["beni"].absent == [second]
