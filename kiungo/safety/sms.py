@@ -11,8 +11,11 @@ commands: a bare "OK" or "SOS" from a community member stays an alert, as before
 phone's "OK K7HQ3M2" is a reply code (kiungo/alerts/replies.py, registered first).
 """
 
+import time
 from dataclasses import dataclass
 
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -38,9 +41,27 @@ class SafetyCode:
     language: str  # "fr" for BIEN, "" otherwise
 
 
-def _duress_word(mission) -> str:
+# Every inbound SMS is offered to this handler: the mission's duress word is kept in the
+# process for a few seconds, so a community alert costs no query here (the intake's statement
+# budget, kiungo/alerts/tests/test_intake.py). A policy saved in this process is seen at once.
+DURESS_TTL = 30.0  # seconds
+_duress_words: dict[int, tuple[str, float]] = {}
+
+
+def duress_word(mission) -> str:
+    """The mission's duress word, folded ("" for none)."""
+    cached = _duress_words.get(mission.pk)
+    if cached is not None and time.monotonic() - cached[1] < DURESS_TTL:
+        return cached[0]
     policy = CheckInPolicy.objects.filter(mission=mission, active=True).only("duress_word").first()
-    return policy.folded_duress_word if policy else ""
+    word = policy.folded_duress_word if policy else ""
+    _duress_words[mission.pk] = (word, time.monotonic())
+    return word
+
+
+@receiver([post_save, post_delete], sender=CheckInPolicy)
+def _forget_duress_words(**kwargs) -> None:
+    _duress_words.clear()
 
 
 class SafetyBySMS:
@@ -55,8 +76,10 @@ class SafetyBySMS:
             action = CHECK_IN
         elif word in SOS_WORDS:
             action = SOS
+        elif word == duress_word(mission) != "":
+            action = DURESS
         else:
-            action = None
+            return None  # the words say it is no safety code: no need to look at the phone
         cla = (
             CLAProfile.objects.with_number(sender)
             .filter(user__is_active=True)
@@ -65,11 +88,6 @@ class SafetyBySMS:
         )
         if cla is None or cla.base_id is None:
             return None  # not a deployed CLA's phone: whatever it says is not a safety code
-        if action is None:
-            duress = _duress_word(mission)
-            if not duress or word != duress:
-                return None
-            action = DURESS
         rest = " ".join(tokens[1:])
         return SafetyCode(action, cla.pk, rest, "fr" if word == "bien" else "")
 
