@@ -51,7 +51,9 @@ def absent_on(cla_ids: Iterable[int], day: date) -> set[int]:
 
 
 def _locked(profile: CLAProfile) -> CLAProfile:
-    return CLAProfile.objects.select_for_update().select_related("base").get(pk=profile.pk)
+    return (
+        CLAProfile.objects.select_for_update(of=("self",)).select_related("base").get(pk=profile.pk)
+    )
 
 
 def record_absence(
