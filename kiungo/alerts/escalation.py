@@ -9,7 +9,8 @@ stops escalation.
 
 The state is two columns of the incident: `escalations` (steps taken) and
 `next_escalation_at` (when the next one falls due, NULL for none). `escalate_due()` — a task
-of `manage.py worker` — takes a due step with one conditional UPDATE on both columns and, in
+of `manage.py worker` — takes a due step with one conditional UPDATE on both columns
+(`kiungo.lib.deadlines.claim`, shared with the CLAs' safety check-ins) and, in
 the same transaction, records the "escalated" event and queues the notifications. So:
 - two workers: the database lets one UPDATE match; the other changes nothing and moves on;
 - a crash before the commit: nothing of the step is kept, and the next pass takes it again;
@@ -21,11 +22,12 @@ import logging
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from kiungo.alerts import notify
 from kiungo.alerts.models import AlertEvent, Incident
-from kiungo.lib import worker
+from kiungo.lib import deadlines, worker
 from kiungo.missions.models import EscalationStep
 
 logger = logging.getLogger(__name__)
@@ -80,25 +82,23 @@ def take_step(incident_id: int, now: datetime | None = None) -> bool:
         return False
     steps = steps_of(incident)
     if taken >= len(steps) or incident.pending_deadline is None:
-        # Nothing left to take (the level lost steps since this one was planned): clear the
-        # plan, or the incident would be read again on every pass, forever.
-        Incident.objects.filter(
-            pk=incident.pk, escalations=taken, next_escalation_at=due_at
-        ).update(next_escalation_at=None)
+        # Nothing left to take (the level lost steps since this one was planned).
+        deadlines.drop_plan(Incident, incident.pk, taken=taken, due_at=due_at)
         return False
     step = steps[taken]
     deadline, missed = incident.pending_deadline, _missed(incident)
     incident.escalations = taken + 1
     following = next_due(incident, steps)
     with transaction.atomic():
-        claimed = Incident.objects.filter(
-            pk=incident.pk,
-            status=Incident.Status.OPEN,
-            escalations=taken,
-            next_escalation_at=due_at,
-            responded_at__isnull=True,
-        ).update(escalations=taken + 1, next_escalation_at=following)
-        if claimed != 1:
+        claimed = deadlines.claim(
+            Incident,
+            incident.pk,
+            taken=taken,
+            due_at=due_at,
+            following=following,
+            still=Q(status=Incident.Status.OPEN, responded_at__isnull=True),
+        )
+        if not claimed:
             return False  # another worker took it, or the incident changed meanwhile
         incident.next_escalation_at = following
         reached = notify.tell_escalation(incident, step.target, missed, deadline)
@@ -128,23 +128,16 @@ def escalate_due(now: datetime | None = None, limit: int = BATCH) -> int:
     A step due at the same time as the one before (two steps with the same delay) is taken
     in the same pass.
     """
-    taken = 0
-    while taken < limit:
+
+    def due_ids(count: int) -> list[int]:
         current = now or timezone.now()
-        due = list(
+        return list(
             Incident.objects.filter(status=Incident.Status.OPEN, next_escalation_at__lte=current)
             .order_by("next_escalation_at", "pk")
-            .values_list("pk", flat=True)[: limit - taken]
+            .values_list("pk", flat=True)[:count]
         )
-        if not due:
-            break
-        progress = 0
-        for incident_id in due:
-            try:
-                progress += take_step(incident_id, now=now)  # its own clock by default
-            except Exception:
-                logger.exception("escalating incident %s failed", incident_id)
-        if progress == 0:
-            break  # what is left is being taken by another worker
-        taken += progress
-    return taken
+
+    # `take_step` is looked up on every call (tests count or slow it down).
+    return deadlines.take_due(
+        due_ids, lambda pk: take_step(pk, now=now), limit=limit, label="incident"
+    )

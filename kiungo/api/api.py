@@ -835,4 +835,9 @@ def close_incident(request: HttpRequest, reference: PathParam[Reference], payloa
     return _answer(request, reference, act)
 
 
+# CLA safety: check-ins and SOS (kiungo/safety/api.py).
+from kiungo.safety.api import router as safety_router  # noqa: E402 -- needs the schemas above
+
+api.add_router("", safety_router)
+
 __all__ = ["api"]

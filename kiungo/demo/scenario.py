@@ -43,6 +43,7 @@ DEMO_LOGINS = (
     ("sector", "Unit duty officer", "MONUSCO, Sector North Kivu (INDBATT, TANZBATT, SANDFBATT)"),
     ("forcehq", "Unit duty officer", "MONUSCO, Force HQ operations centre (whole mission)"),
     ("cla", "Community Liaison Assistant", "MONUSCO, Beni base"),
+    ("security", "Security officer", "MONUSCO, whole mission (told of CLAs' SOS)"),
 )
 
 # Deliberately unroutable (RFC 2606): demo accounts must never receive mail.
@@ -439,6 +440,7 @@ STAFF_LOGINS = (
     ("duty", "Demo", "Duty Officer", "duty_officer", False),
     ("sector", "Demo", "Sector Duty Officer", "duty_officer", False),
     ("forcehq", "Demo", "Force HQ Duty Officer", "duty_officer", False),
+    ("security", "Demo", "Security Officer", "security_officer", False),
 )
 # fmt: on
 

@@ -29,6 +29,10 @@ class Capability(StrEnum):
     RESPOND_ALERTS = "respond_alerts"  # acknowledge, record the response, close (the unit)
     VIEW_ACCOUNTABILITY = "view_accountability"  # response figures per unit, base, contingent
     VIEW_OUTBOX = "view_outbox"  # messages sent (recipients shown by label, never by number)
+    # --- CLA management and safety (issue 5: deployment, rotation, check-ins, SOS) ---
+    MANAGE_CLAS = "manage_clas"  # record rotations and absences of CLAs in scope
+    VIEW_SAFETY = "view_safety"  # CLAs' check-ins, their locations and SOS; close an SOS
+    # (their managers, the mission's security officers, administrators: nobody else)
 
 
 _READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
@@ -51,6 +55,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.SECURITY_OFFICER: frozenset({Capability.VIEW_REFERENCE}),
     Role.ADMINISTRATOR: frozenset(Capability),
 }
+# --- CLA management and safety (issue 5): who manages CLAs and who sees their safety ---
+ROLE_CAPABILITIES[Role.CLA_MANAGER] |= {Capability.MANAGE_CLAS, Capability.VIEW_SAFETY}
+ROLE_CAPABILITIES[Role.SECURITY_OFFICER] |= {Capability.VIEW_SAFETY}
 
 
 @dataclass
@@ -223,6 +230,45 @@ def visible_incidents(user: User, capability=Capability.VIEW_ALERTS):
     return Incident.objects.filter(condition)
 
 
+# --- CLA management and safety (issue 5) ---
+
+
+def visible_rotations(user: User, capability=Capability.VIEW_PEOPLE):
+    from kiungo.people.models import Rotation
+
+    return Rotation.objects.filter(cla__in=visible_clas(user, capability).values("pk"))
+
+
+def visible_absences(user: User, capability=Capability.VIEW_PEOPLE):
+    from kiungo.people.models import Absence
+
+    return Absence.objects.filter(cla__in=visible_clas(user, capability).values("pk"))
+
+
+def visible_safety_clas(user: User) -> QuerySet[CLAProfile]:
+    """CLAs whose check-ins and SOS the user may see: those they supervise, those at bases in
+    their VIEW_SAFETY scope (CLA managers, security officers), every one for administrators."""
+    if not may(user, Capability.VIEW_SAFETY):
+        # A supervisor without the capability (a former manager) sees nothing of safety.
+        return CLAProfile.objects.none()
+    return visible_clas(user, Capability.VIEW_SAFETY)
+
+
+def visible_check_ins(user: User, capability=Capability.VIEW_SAFETY):
+    from kiungo.safety.models import CheckIn
+
+    return CheckIn.objects.filter(cla__in=visible_safety_clas(user).values("pk"))
+
+
+def visible_alarms(user: User, capability=Capability.VIEW_SAFETY):
+    from kiungo.safety.models import Alarm
+
+    return Alarm.objects.filter(cla__in=visible_safety_clas(user).values("pk"))
+
+
+# --- end of CLA management and safety ---
+
+
 def may(user: User, capability: Capability, mission_id: int | None = None) -> bool:
     """Whether the user holds `capability` somewhere (in `mission_id`, if given)."""
     s = scope(user, capability)
@@ -245,6 +291,18 @@ def _finder(model):
         from kiungo.alerts.models import Alert, Incident
 
         _VISIBLE.update({Alert: visible_alerts, Incident: visible_incidents})
+        # --- CLA management and safety (issue 5) ---
+        from kiungo.people.models import Absence, Rotation
+        from kiungo.safety.models import Alarm, CheckIn
+
+        _VISIBLE.update(
+            {
+                Rotation: visible_rotations,
+                Absence: visible_absences,
+                CheckIn: visible_check_ins,
+                Alarm: visible_alarms,
+            }
+        )
     return _VISIBLE[model]
 
 

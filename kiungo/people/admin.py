@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from kiungo.lib.admin import ScopedAdmin, ScopedStackedInline, ScopedTabularInline
-from kiungo.people.models import CLAProfile, Deployment, RoleAssignment, User
+from kiungo.people.models import Absence, CLAProfile, Deployment, RoleAssignment, Rotation, User
 
 
 class RoleAssignmentInline(ScopedStackedInline):
@@ -31,3 +31,19 @@ class CLAProfileAdmin(ScopedAdmin):
     search_fields = ["staff_id", "user__username"]
     raw_id_fields = ["user", "base", "supervisor"]
     inlines = [DeploymentInline]
+
+
+class RotationInline(ScopedTabularInline):
+    model = Rotation
+    fk_name = "cla"
+    extra = 0
+    raw_id_fields = ["to_base", "recorded_by"]
+
+
+class AbsenceInline(ScopedTabularInline):
+    model = Absence
+    extra = 0
+    raw_id_fields = ["recorded_by"]
+
+
+CLAProfileAdmin.inlines = [DeploymentInline, RotationInline, AbsenceInline]

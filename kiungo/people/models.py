@@ -184,3 +184,116 @@ class Deployment(models.Model):
             overlaps = overlaps.filter(starts_on__lte=self.ends_on)
         if overlaps.exists():
             raise ValidationError(_("This period overlaps another deployment of the same CLA."))
+
+
+class Rotation(models.Model):
+    """A CLA's planned move to another base.
+
+    PLANNED > DONE (the open deployment is closed and one at the new base opened, at once)
+            > CANCELLED
+    """
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")  # decided, not yet carried out
+        DONE = "done", _("Done")  # the CLA now serves at the new base
+        CANCELLED = "cancelled", _("Cancelled")  # will not happen
+
+    cla = models.ForeignKey(CLAProfile, on_delete=models.CASCADE, related_name="rotations")
+    to_base = models.ForeignKey(
+        Base, on_delete=models.PROTECT, related_name="+", verbose_name=_("to base")
+    )
+    planned_on = models.DateField(_("planned date"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PLANNED
+    )
+    done_on = models.DateField(_("carried out on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["planned_on", "pk"]
+        verbose_name = _("rotation")
+        verbose_name_plural = _("rotations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cla"],
+                condition=Q(status="planned"),
+                name="rotation_one_planned_per_cla",
+                violation_error_message=_("This CLA already has a planned rotation."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status="done", done_on__isnull=False)
+                | (~Q(status="done") & Q(done_on__isnull=True)),
+                name="rotation_done_on_iff_done",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cla} → {self.to_base.name} ({self.planned_on})"
+
+
+class Absence(models.Model):
+    """A period a CLA is away from their base (leave, sickness, training, mission travel):
+    not expected to report or check in, and not counted as present."""
+
+    class Kind(models.TextChoices):
+        LEAVE = "leave", _("Leave")
+        SICK = "sick", _("Sick leave")
+        TRAINING = "training", _("Training")
+        MISSION_TRAVEL = "travel", _("Mission travel")
+        OTHER = "other", _("Other")
+
+    cla = models.ForeignKey(CLAProfile, on_delete=models.CASCADE, related_name="absences")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), help_text=_("The last day away."))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["cla", "-starts_on"]
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        indexes = [models.Index(fields=["starts_on", "ends_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="absence_ends_after_start",
+                violation_error_message=_("An absence cannot end before it starts."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cla} {self.kind} {self.starts_on}–{self.ends_on}"
+
+    def clean(self):
+        if not (self.cla_id and self.starts_on and self.ends_on):
+            return
+        if self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": _("An absence cannot end before it starts.")})
+        clash = (
+            Absence.objects.filter(
+                cla_id=self.cla_id, starts_on__lte=self.ends_on, ends_on__gte=self.starts_on
+            )
+            .exclude(pk=self.pk)
+            .order_by("starts_on")
+            .first()
+        )
+        if clash is not None:
+            raise ValidationError(
+                _(
+                    "This period overlaps the CLA's %(kind)s from %(start)s to %(end)s: "
+                    "change the dates, or edit that absence."
+                )
+                % {
+                    "kind": clash.get_kind_display().lower(),
+                    "start": clash.starts_on.isoformat(),
+                    "end": clash.ends_on.isoformat(),
+                }
+            )
