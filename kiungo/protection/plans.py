@@ -67,6 +67,7 @@ def revise(plan: ProtectionPlan, by) -> ProtectionPlan:
             perpetrators, places = list(threat.perpetrators.all()), list(threat.places.all())
             threat.pk = None
             threat.plan = new
+            threat._prefetched_objects_cache = {}  # else set() compares with the old rows
             threat.save()
             threat.perpetrators.set(perpetrators)
             threat.places.set(places)
