@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -312,7 +312,9 @@ def plan_item_remove(request, pk: int, kind: str, item: int):
     plan = _managed_plan(request, pk)
     if not plan.is_editable:
         return _plan_failed(request, plan, action_errors=[_("Only a draft can be changed.")])
-    related = plan.threats if kind == "threat" else plan.measures
+    related = {"threat": plan.threats, "measure": plan.measures}.get(kind)
+    if related is None:
+        raise Http404
     related.filter(pk=item).delete()
     messages.success(request, _("Removed from the draft."))
     return redirect("plan-detail", plan.pk)
