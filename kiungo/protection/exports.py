@@ -16,8 +16,9 @@ What it leaves out, on purpose (a printed plan travels, and can be seized):
 from dataclasses import dataclass
 from io import BytesIO
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from kiungo.protection.models import MitigationMeasure, ProtectionPlan
@@ -43,6 +44,10 @@ class PlanDocument:
 
 def _date(value) -> str:
     return formats.date_format(value, "DATE_FORMAT") if value else "—"
+
+
+def _local_day(moment, mission):
+    return timezone.localdate(moment, ZoneInfo(mission.time_zone)) if moment else None
 
 
 def _answer(measure: MitigationMeasure) -> str:
@@ -96,7 +101,7 @@ def document(plan: ProtectionPlan) -> PlanDocument:
             (_("Locality"), committee.locality.name),
             (_("Version"), str(plan.version)),
             (_("Status"), plan.get_status_display()),
-            (_("In force since"), _date(plan.activated_at and plan.activated_at.date())),
+            (_("In force since"), _date(_local_day(plan.activated_at, committee.mission))),
             (_("Review date"), _date(plan.review_on)),
         ],
         sections=[
