@@ -174,6 +174,10 @@ class MeasureForm(forms.ModelForm):
         widgets = {"due_on": DATE, "description": forms.Textarea(attrs={"rows": 2})}
 
 
+class MeasureStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=MitigationMeasure.Status.choices)
+
+
 class AnswerForm(forms.Form):
     answer = forms.ChoiceField(
         label=_("Answer"),

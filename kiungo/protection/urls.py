@@ -24,6 +24,11 @@ urlpatterns = [
         views.plan_item_remove,
         name="plan-item-remove",
     ),
+    path(
+        "protection/plans/<int:pk>/measures/<int:item>/status/",
+        views.measure_status,
+        name="measure-status",
+    ),
     path("protection/plans/<int:pk>/activate/", views.plan_activate, name="plan-activate"),
     path("protection/plans/<int:pk>/revise/", views.plan_revise, name="plan-revise"),
     path("protection/plans/<int:pk>/plan.pdf", views.plan_pdf, name="plan-pdf"),

@@ -32,6 +32,7 @@ from kiungo.protection.forms import (
     CommitteeForm,
     FieldVisitForm,
     MeasureForm,
+    MeasureStatusForm,
     MeetingForm,
     MemberForm,
     PlanForm,
@@ -228,6 +229,7 @@ def _plan_context(request, plan, **forms):
         "measures": plan.measures.select_related("unit", "answered_by"),
         "past_review": plan.is_past_review(today),
         "may_manage": manage,
+        "measure_statuses": MitigationMeasure.Status.choices,
         "may_see_committee": visible_committees(request.user).filter(pk=plan.committee_id).exists(),
         "action_errors": forms.pop("action_errors", []),
     }
@@ -317,6 +319,26 @@ def plan_item_remove(request, pk: int, kind: str, item: int):
         raise Http404
     related.filter(pk=item).delete()
     messages.success(request, _("Removed from the draft."))
+    return redirect("plan-detail", plan.pk)
+
+
+@login_required
+@require_POST
+def measure_status(request, pk: int, item: int):
+    """A measure's progress changes while the plan is in force: no new version for that."""
+    plan = _managed_plan(request, pk)
+    measure = get_object_or_404(MitigationMeasure, pk=item, plan=plan)
+    form = MeasureStatusForm(request.POST)
+    if plan.status == ProtectionPlan.Status.SUPERSEDED:
+        return _plan_failed(
+            request, plan, action_errors=[_("A superseded plan is kept as it was.")]
+        )
+    if not form.is_valid():
+        return _plan_failed(request, plan, action_errors=[_("Choose a status.")])
+    if measure.status != form.cleaned_data["status"]:
+        measure.status = form.cleaned_data["status"]
+        measure.save(update_fields=["status"])
+        messages.success(request, _("Status updated."))
     return redirect("plan-detail", plan.pk)
 
 

@@ -77,6 +77,10 @@ def test_the_actions(client, world, active_plan, visit):
         check_post(client, world, reverse(name, args=[committee.pk]), MANAGERS)
     check_post(client, world, reverse("member-leave", args=[committee.pk, member.pk]), MANAGERS)
     check_post(client, world, reverse("plan-revise", args=[active_plan.pk]), MANAGERS)
+    measure = active_plan.measures.first()
+    check_post(
+        client, world, reverse("measure-status", args=[active_plan.pk, measure.pk]), MANAGERS
+    )
     draft = plans.revise(active_plan, world.users["cla"])
     threat = draft.threats.first()
     for name in ("plan-edit", "threat-add", "measure-add"):

@@ -146,3 +146,20 @@ def test_a_new_threat_joins_a_draft_only(world, active_plan):
     draft = plans.revise(active_plan, world.users["cla"])
     add_threat(draft, description="Nouvelle menace")
     assert draft.threats.count() == 3 and active_plan.threats.count() == 2
+
+
+def test_a_measures_progress_changes_without_a_new_version(client, world, active_plan):
+    measure = active_plan.measures.get(by="community")
+    client.force_login(world.users["cla"])
+    url = reverse("measure-status", args=[active_plan.pk, measure.pk])
+    assert client.post(url, {"status": "done"}).status_code == 302
+    measure.refresh_from_db()
+    assert measure.status == "done" and active_plan.committee.plans.count() == 1
+    assert client.post(url, {"status": "finished"}).status_code == 400
+    draft = plans.revise(active_plan, world.users["cla"])
+    plans.activate(draft, world.users["cla"])
+    response = client.post(url, {"status": "dropped"})
+    assert response.status_code == 400
+    assert "A superseded plan is kept as it was." in response.content.decode()
+    measure.refresh_from_db()
+    assert measure.status == "done"
