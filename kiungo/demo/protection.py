@@ -248,6 +248,7 @@ class _Loader:
             review_on=self.today + timedelta(days=rng.randint(60, 150)),
             created_by=self.cla,
             activated_at=activated,
+            activated_by=self.cla,
             shared_with=held.unit if held else None,
             shared_at=activated if held else None,
         )

@@ -309,19 +309,21 @@ def visible_plan_requests(user: User, capability=Capability.ANSWER_PLAN_REQUESTS
     if s.everything:
         return requests
     condition = Q(unit_id__in=s.units) | Q(unit__mission_id__in=s.missions)
-    for pcode in s.prefixes - _unit_prefixes(user, s):
+    for pcode in _area_prefixes(user, capability):
         condition |= Q(plan__committee__locality__pcode__startswith=pcode)
     return requests.filter(condition)
 
 
-def _unit_prefixes(user: User, s: AreaScope) -> set[str]:
-    """The P-codes a scope holds only through its units (their requests go by unit, not by
-    place: a request is the unit's once addressed to it)."""
-    held = set()
-    for unit_ids, pcodes in user.__dict__.get("_kiungo_unit_reach", {}).values():
-        if unit_ids & s.units:
-            held |= pcodes
-    return held
+def _area_prefixes(user: User, capability: Capability) -> set[str]:
+    """P-codes held through chosen-areas assignments only (a unit's AOR does not count here:
+    a request is the unit's once addressed to it, wherever the committee is)."""
+    return {
+        area.pcode
+        for assignment in _assignments(user)
+        if assignment.scope == RoleAssignment.Scope.AREAS
+        and capability in ROLE_CAPABILITIES.get(assignment.role, ())
+        for area in assignment.areas.all()
+    }
 
 
 def visible_plans(user: User, capability=Capability.VIEW_PROTECTION):

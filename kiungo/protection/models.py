@@ -206,6 +206,9 @@ class ProtectionPlan(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
+    activated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     superseded_at = models.DateTimeField(_("superseded"), null=True, blank=True)
     # The unit responsible for the committee's locality when the plan was shared with it.
     shared_with = models.ForeignKey(

@@ -96,8 +96,8 @@ def activate(plan: ProtectionPlan, by) -> ProtectionPlan:
             status=ProtectionPlan.Status.SUPERSEDED, superseded_at=now
         )
         plan.status = ProtectionPlan.Status.ACTIVE
-        plan.activated_at = now
-        plan.save(update_fields=["status", "activated_at"])
+        plan.activated_at, plan.activated_by = now, by
+        plan.save(update_fields=["status", "activated_at", "activated_by"])
         sharing.share(plan, now)
         return plan
 

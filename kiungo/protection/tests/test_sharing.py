@@ -48,6 +48,7 @@ def bunia_duty(world):
 
 def test_activation_shares_with_the_responsible_unit(world, active_plan, request_):
     assert active_plan.shared_with == world.company_beni
+    assert active_plan.activated_by == world.users["cla"]
     assert request_.unit == world.company_beni
     assert request_.answer == MitigationMeasure.Answer.PENDING
     assert request_.requested_at == active_plan.shared_at
@@ -166,3 +167,15 @@ def test_a_locality_nobody_answers_for_leaves_the_plan_unshared(world, actors):
     assert plan.status == "active" and plan.shared_with is None
     assert plan.measures.get(by="mission").unit is None
     assert not OutboundEmail.objects.exists()
+
+
+def test_an_officer_of_chosen_areas_sees_the_requests_of_committees_there(world, request_):
+    officer = User.objects.create_user("ewo.ituri", password="x")
+    assignment = RoleAssignment.objects.create(
+        user=officer, role=Role.EARLY_WARNING_OFFICER, mission=world.mission, scope="areas"
+    )
+    assignment.areas.set([world.ituri])
+    assert not visible_plan_requests(officer).exists()
+    assignment.areas.set([world.north_kivu])
+    officer = User.objects.get(pk=officer.pk)  # scopes are cached per user object
+    assert list(visible_plan_requests(officer)) == [request_]
