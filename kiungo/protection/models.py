@@ -81,8 +81,12 @@ class Committee(models.Model):
         return f"{self.name} ({self.locality.name})"
 
     def clean(self):
-        if self.locality_id and self.mission_id and self.locality.mission_id != self.mission_id:
+        if not self.locality_id:
+            return
+        if self.mission_id and self.locality.mission_id != self.mission_id:
             raise ValidationError({"locality": _("The locality belongs to another mission.")})
+        if self.locality.level != Area.Level.LOCALITY:
+            raise ValidationError({"locality": _("A committee belongs to a locality (a village).")})
 
     def women_share(self) -> float | None:
         """The share of women among the active members (None without members)."""

@@ -126,3 +126,17 @@ def test_a_cla_of_another_base_cannot_record_for_this_committee(client, world, c
     )
     assert response.status_code == 404
     assert committee.members.count() == 4
+
+
+def test_a_committee_belongs_to_a_locality_of_its_mission(world):
+    from django.core.exceptions import ValidationError
+
+    for locality, mission in (
+        (world.beni_territory, world.mission),
+        (world.beni, world.other_mission),
+    ):
+        committee = Committee(
+            mission=mission, locality=locality, name="CLP", created_on="2025-01-01"
+        )
+        with pytest.raises(ValidationError):
+            committee.full_clean()
