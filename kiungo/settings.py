@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kiungo.alerts",
     "kiungo.accountability",
     "kiungo.safety",
+    "kiungo.protection",
     "kiungo.api",
     "kiungo.demo",
     "ninja",  # its bundled Swagger UI files, so /api/docs needs no CDN

@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("kiungo.alerts.urls")),
     path("", include("kiungo.accountability.urls")),
     path("", include("kiungo.safety.urls")),
+    path("", include("kiungo.protection.urls")),
 ]
 
 if env_bool("KIUNGO_BENCH"):  # bench/intake.py's baseline view; never on otherwise

@@ -33,6 +33,10 @@ class Capability(StrEnum):
     MANAGE_CLAS = "manage_clas"  # record rotations and absences of CLAs in scope
     VIEW_SAFETY = "view_safety"  # CLAs' check-ins, their locations and SOS; close an SOS
     # (their managers, the mission's security officers, administrators: nobody else)
+    # Protection committees, plans and field visits (kiungo.protection; see the block below).
+    VIEW_PROTECTION = "view_protection"  # committees, plans, field visits in scope
+    MANAGE_PROTECTION = "manage_protection"  # record them (CLAs for their base, managers)
+    ANSWER_PLAN_REQUESTS = "answer_plan_requests"  # a unit's answer to a plan's requests
 
 
 _READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
@@ -303,6 +307,7 @@ def _finder(model):
                 Alarm: visible_alarms,
             }
         )
+        _VISIBLE.update(_protection_finders())
     return _VISIBLE[model]
 
 
@@ -320,3 +325,102 @@ def access(user: User, model: type[Model], capability: Capability | None = None,
         return queryset.get(**lookup)
     except model.DoesNotExist:
         raise Http404 from None
+
+
+# --- Protection committees, plans and field visits (kiungo.protection) -----------------------
+# Who: CLAs record committees, plans and field visits for their base's area, CLA managers for
+# their region; the early-warning cell, analysts and leadership read them. A plan's requests to
+# the mission are answered by the duty officers of the unit they are addressed to (and of the
+# units above it), and by the early-warning cell. Duty officers read the plans shared with their
+# units (visible_plans), not the committees themselves.
+_PROTECTION_GRANTS = {
+    Role.CLA: {Capability.VIEW_PROTECTION, Capability.MANAGE_PROTECTION},
+    Role.CLA_MANAGER: {Capability.VIEW_PROTECTION, Capability.MANAGE_PROTECTION},
+    Role.EARLY_WARNING_OFFICER: {Capability.VIEW_PROTECTION, Capability.ANSWER_PLAN_REQUESTS},
+    Role.UNIT_DUTY_OFFICER: {Capability.ANSWER_PLAN_REQUESTS},
+    Role.ANALYST: {Capability.VIEW_PROTECTION},
+    Role.LEADERSHIP: {Capability.VIEW_PROTECTION},
+}
+for _role, _granted in _PROTECTION_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _granted
+
+
+def visible_committees(user: User, capability=Capability.VIEW_PROTECTION):
+    """Committees whose locality is in scope (a CLA: the AOR of their base's unit)."""
+    from kiungo.protection.models import Committee
+
+    s = scope(user, capability)
+    return Committee.objects.filter(s.place_q("mission_id", "locality"))
+
+
+def visible_plan_requests(user: User, capability=Capability.ANSWER_PLAN_REQUESTS):
+    """Requests to the mission of active plans, addressed to a unit the user answers for (the
+    unit and those below it), or anywhere in a whole-mission scope."""
+    from kiungo.protection.models import MitigationMeasure, ProtectionPlan
+
+    s = scope(user, capability)
+    requests = MitigationMeasure.objects.filter(
+        by=MitigationMeasure.By.MISSION,
+        unit__isnull=False,
+        plan__status=ProtectionPlan.Status.ACTIVE,
+    )
+    if s.everything:
+        return requests
+    condition = Q(unit_id__in=s.units) | Q(unit__mission_id__in=s.missions)
+    for pcode in _area_prefixes(user, capability):
+        condition |= Q(plan__committee__locality__pcode__startswith=pcode)
+    return requests.filter(condition)
+
+
+def _area_prefixes(user: User, capability: Capability) -> set[str]:
+    """P-codes held through chosen-areas assignments only (a unit's AOR does not count here:
+    a request is the unit's once addressed to it, wherever the committee is)."""
+    return {
+        area.pcode
+        for assignment in _assignments(user)
+        if assignment.scope == RoleAssignment.Scope.AREAS
+        and capability in ROLE_CAPABILITIES.get(assignment.role, ())
+        for area in assignment.areas.all()
+    }
+
+
+def visible_plans(user: User, capability=Capability.VIEW_PROTECTION):
+    """Plans of committees in scope, and the plans shared with a unit the user answers for."""
+    from kiungo.protection.models import ProtectionPlan
+
+    committees = visible_committees(user, capability).values("pk")
+    condition = Q(committee__in=committees)
+    answering = scope(user, Capability.ANSWER_PLAN_REQUESTS)
+    if answering.units:
+        condition |= Q(shared_with_id__in=answering.units) & ~Q(status=ProtectionPlan.Status.DRAFT)
+    return ProtectionPlan.objects.filter(condition)
+
+
+def visible_field_visits(user: User, capability=Capability.VIEW_PROTECTION):
+    """Field visits to a place in scope, and those the user recorded."""
+    from kiungo.protection.models import FieldVisit
+
+    s = scope(user, capability)
+    if s.everything:
+        return FieldVisit.objects.all()
+    if s.is_empty:
+        return FieldVisit.objects.none()
+    condition = Q(mission_id__in=s.missions) | Q(created_by=user)
+    for pcode in s.prefixes:
+        condition |= Q(places__pcode__startswith=pcode)
+    ids = FieldVisit.objects.filter(condition).values("pk")
+    return FieldVisit.objects.filter(pk__in=ids)
+
+
+def _protection_finders() -> dict:
+    from kiungo.protection.models import Committee, FieldVisit, MitigationMeasure, ProtectionPlan
+
+    return {
+        Committee: visible_committees,
+        ProtectionPlan: visible_plans,
+        MitigationMeasure: visible_plan_requests,
+        FieldVisit: visible_field_visits,
+    }
+
+
+# --- End of protection ------------------------------------------------------------------------

@@ -435,7 +435,10 @@ def wipe():
     from kiungo.alerts.models import Alert, AlertEvent, Incident
     from kiungo.messaging.models import Channel, InboundMessage, OutboundEmail, OutboundMessage
     from kiungo.network.models import Contact
+    from kiungo.protection.models import Committee, FieldVisit
 
+    Committee.objects.all().delete()  # with their plans, requests and answers (PROTECT users)
+    FieldVisit.objects.all().delete()
     AlertEvent.objects.all().delete()  # the demo's history and live incident
     Alert.objects.all().delete()
     Incident.objects.all().delete()
