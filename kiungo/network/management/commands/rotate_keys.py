@@ -11,6 +11,7 @@ it twice is harmless.
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
+from django.db.models import OuterRef, Subquery
 
 from kiungo.lib.crypto import EncryptedTextField, decrypt, keyed_hash, rotate
 
@@ -25,6 +26,10 @@ HASHED = {
     ("messaging.InboundMessage", "sender"): "sender_hash",
     ("messaging.OutboundMessage", "to"): "to_hash",
 }
+# Hashes copied from another row's hash rather than computed from a value of their own.
+COPIED = {("alerts.Alert", "sender_hash"): "the hash of the alert's inbound SMS sender"}
+# Plain SHA-256 fingerprints, no key: a random API token; a logged alert's request body.
+NOT_KEYED = {("api.ApiToken", "token_hash"), ("alerts.Alert", "request_hash")}
 
 
 def _hash_column(model, field) -> str | None:
@@ -44,6 +49,17 @@ class Command(BaseCommand):
             if fields:
                 done = self._rekey(model, fields)
                 self.stdout.write(f"{model._meta.label}: {done} rows re-encrypted")
+        self._copy_alert_sender_hashes()
+
+    def _copy_alert_sender_hashes(self):
+        """An alert groups with its sender's other alerts by this hash (corroboration)."""
+        from kiungo.alerts.models import Alert
+        from kiungo.messaging.models import InboundMessage
+
+        sender = InboundMessage.objects.filter(pk=OuterRef("inbound_id")).values("sender_hash")
+        with transaction.atomic():
+            done = Alert.objects.filter(inbound__isnull=False).update(sender_hash=Subquery(sender))
+        self.stdout.write(f"alerts.Alert: {done} sender hashes recomputed")
 
     def _rekey(self, model, fields) -> int:
         quote = connection.ops.quote_name
