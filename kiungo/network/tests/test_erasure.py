@@ -41,9 +41,11 @@ def test_erasure_removes_the_identity_and_keeps_the_alerts(client, world, contac
     assert alert.contact_id == contact.pk and alert.sender_hash == ""
     stored = InboundMessage.objects.get(pk=message.pk)
     assert (stored.sender, stored.sender_hash, stored.raw) == ("", "", "")
-    assert not OutboundMessage.objects.exclude(to="").filter(
-        recipient_label__contains="NK-BEN-001"
-    ).exists()
+    assert (
+        not OutboundMessage.objects.exclude(to="")
+        .filter(recipient_label__contains="NK-BEN-001")
+        .exists()
+    )
     assert not OutboundMessage.objects.filter(
         recipient_label__contains="NK-BEN-001", state=OutboundMessage.State.QUEUED
     ).exists()
