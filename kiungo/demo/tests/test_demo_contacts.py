@@ -24,11 +24,11 @@ from kiungo.people.models import CLAProfile
 @pytest.fixture(scope="module")
 def demo_loaded(django_db_setup, django_db_blocker):
     hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=hashers):
-        with transaction.atomic():
-            call_command("demo", stdout=StringIO())
-            yield
-            transaction.set_rollback(True)
+    fast = override_settings(PASSWORD_HASHERS=hashers)
+    with django_db_blocker.unblock(), fast, transaction.atomic():
+        call_command("demo", stdout=StringIO())
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
