@@ -71,9 +71,11 @@ class ContactForm(forms.ModelForm):
         self.user = user
         creating = self.instance.pk is None
         self.fields["home_locality"].required = True
-        self.fields["home_locality"].queryset = visible_areas(
-            user, Capability.MANAGE_CONTACTS
-        ).order_by("pcode")
+        self.fields["home_locality"].queryset = (
+            visible_areas(user, Capability.MANAGE_CONTACTS)
+            .filter(level=Area.Level.LOCALITY)
+            .order_by("name", "pcode")
+        )
         self.fields["managed_by"].queryset = cla_choices(user, Capability.MANAGE_CONTACTS)
         self.fields["language"] = forms.ChoiceField(
             label=_("language"),

@@ -354,7 +354,7 @@ class Broadcast(models.Model):
 
 class BroadcastRecipient(models.Model):
     broadcast = models.ForeignKey(Broadcast, on_delete=models.CASCADE, related_name="recipients")
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
     language = models.CharField(max_length=8)
     messages = models.ManyToManyField("messaging.OutboundMessage", related_name="+")
 

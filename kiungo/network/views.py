@@ -37,6 +37,7 @@ from kiungo.people.access import (
     visible_contacts,
     visible_outreach,
 )
+from kiungo.people.models import CLAProfile
 
 PAGE_SIZE = 100
 
@@ -68,7 +69,6 @@ def contact_list(request):
         "page": page,
         "query": request.GET.urlencode(),
         "may_manage": may(request.user, Capability.MANAGE_CONTACTS),
-        "may_export_identities": may(request.user, Capability.VIEW_CONTACTS),
     }
     return render(request, "network/contact_list.html", context)
 
@@ -135,7 +135,9 @@ def contact_new(request):
             messages.success(request, _("Contact %(code)s created.") % {"code": contact.code})
             return redirect("contact-detail", contact.pk)
     elif request.method != "POST":
-        area = form.fields["home_locality"].queryset.filter(level=5).first()
+        profile = CLAProfile.objects.filter(user=request.user).select_related("base").first()
+        area = profile.base.locality if profile and profile.base else None
+        area = area or form.fields["home_locality"].queryset.first()
         form.initial.setdefault("prefix", contact_rules.default_prefix(area))
     return render(request, "network/contact_form.html", {"form": form, "contact": None})
 

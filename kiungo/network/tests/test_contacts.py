@@ -195,3 +195,9 @@ def test_permission_matrix_of_the_changes(client, world, contacts, name):
         if status != expected:
             wrong.append(f"{user}: {status}")
     assert not wrong
+
+
+def test_the_new_contact_form_proposes_the_prefix_of_the_base(client, world, contacts):
+    client.force_login(world.users["cla"])
+    form = client.get(reverse("contact-new")).context["form"]
+    assert form.initial["prefix"] == "NK-BEN"
