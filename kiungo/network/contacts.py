@@ -8,7 +8,7 @@ import csv
 import re
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -83,7 +83,20 @@ def save_contact(
     """Create or update `contact`; `numbers` (E.164, first = main) replace the stored ones when
     given (None keeps them). A new contact gets its pseudonym under `prefix` and its first
     consent record (`consent_method`). Raises ValidationError (nothing saved) on a duplicate
-    number."""
+    number, also one saved by someone else at the same moment (the unique constraints)."""
+    try:
+        return _save_contact(contact, numbers, user, prefix, consent_method)
+    except IntegrityError:
+        if contact.code and not Contact.objects.filter(pk=contact.pk).exists():
+            contact.pk = None  # the insert was rolled back
+        error = duplicate_error(contact.mission, numbers or [], user, exclude=contact)
+        raise error or ValidationError(
+            _("Another contact was saved at the same moment: please try again."),
+            code="concurrent",
+        ) from None
+
+
+def _save_contact(contact, numbers, user, prefix, consent_method) -> Contact:
     with transaction.atomic():
         if numbers is not None:
             error = duplicate_error(contact.mission, numbers, user, exclude=contact)

@@ -2,6 +2,7 @@
 consent records, deactivation, and who sees which contact pages."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from kiungo.lib.testing import check_matrix
@@ -201,3 +202,14 @@ def test_the_new_contact_form_proposes_the_prefix_of_the_base(client, world, con
     client.force_login(world.users["cla"])
     form = client.get(reverse("contact-new")).context["form"]
     assert form.initial["prefix"] == "NK-BEN"
+
+
+def test_a_number_taken_at_the_same_moment_is_a_clear_error(world, contacts, monkeypatch):
+    """The check passed, then another contact got the number first: the database refuses."""
+    monkeypatch.setattr(contact_rules, "duplicate_error", lambda *args, **kwargs: None)
+    contact = Contact(mission=world.mission, home_locality=world.beni)
+    with pytest.raises(ValidationError) as refused:
+        contact_rules.save_contact(contact, [BENI_PHONE], world.users["cla"], prefix="NK-BEN")
+    assert refused.value.code == "concurrent"
+    assert contact.pk is None
+    assert not Contact.objects.filter(code="NK-BEN-004").exists()
