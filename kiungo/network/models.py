@@ -25,12 +25,12 @@ class ContactQuerySet(models.QuerySet):
         if not e164:
             return self.none()
         hashes = keyed_hash_candidates(e164)
-        matching = Q(phone_hash__in=hashes) | Q(
-            pk__in=ContactPhone.objects.filter(mission=mission, number_hash__in=hashes).values(
-                "contact_id"
-            )
-        )
-        return self.filter(matching, mission=mission)
+        # Two indexed lookups (main number, secondary numbers), so the intake never scans the
+        # mission's contacts.
+        main = Contact.objects.filter(mission=mission, phone_hash__in=hashes)
+        main = main.exclude(phone_hash="").values("pk")  # the partial unique index's condition
+        secondary = ContactPhone.objects.filter(mission=mission, number_hash__in=hashes)
+        return self.filter(Q(pk__in=main) | Q(pk__in=secondary.values("contact_id")))
 
     def reachable(self):
         """Contacts a broadcast or a network test may write to: active, not erased, agreed to
