@@ -33,6 +33,7 @@ from kiungo.people.access import (
     access,
     may,
     revealable_contacts,
+    visible_alerts,
     visible_broadcasts,
     visible_contacts,
     visible_outreach,
@@ -94,12 +95,19 @@ def contact_detail(request, pk: int):
     contact = _contact(request, pk)
     user = request.user
     may_manage = visible_contacts(user, Capability.MANAGE_CONTACTS).filter(pk=pk).exists()
+    alerts = list(contact.alerts.order_by("-received_at")[:20])
+    may_reveal = revealable_contacts(user).filter(pk=pk).exists()
     context = {
         "contact": contact,
         "consents": contact.consents.select_related("recorded_by")[:50],
-        "alerts": contact.alerts.order_by("-received_at")[:20],
+        "alerts": alerts,
+        "visible_alert_ids": set(
+            visible_alerts(user).filter(pk__in=[a.pk for a in alerts]).values_list("pk", flat=True)
+        ),
+        # Those who may reveal see who else asked (the full audit is in the admin site).
+        "accesses": contact.accesses.select_related("user")[:20] if may_reveal else None,
         "may_manage": may_manage,
-        "may_reveal": revealable_contacts(user).filter(pk=pk).exists(),
+        "may_reveal": may_reveal,
         "consent_form": ConsentForm(
             initial={
                 "consents_to_contact": contact.consents_to_contact,

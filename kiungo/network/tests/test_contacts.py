@@ -213,3 +213,14 @@ def test_a_number_taken_at_the_same_moment_is_a_clear_error(world, contacts, mon
     assert refused.value.code == "concurrent"
     assert contact.pk is None
     assert not Contact.objects.filter(code="NK-BEN-004").exists()
+
+
+def test_consent_without_how_is_refused(client, world, contacts):
+    client.force_login(world.users["cla"])
+    response = client.post(
+        reverse("contact-consent", args=[contacts.beni.pk]), {"consents_to_contact": "on"}
+    )
+    assert response.status_code == 302
+    assert contacts.beni.consents.count() == 1
+    page = client.get(response["Location"]).content.decode()
+    assert "Consent not recorded" in page

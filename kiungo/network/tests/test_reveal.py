@@ -98,3 +98,12 @@ def test_permission_matrix_of_the_reveal(client, world, contacts):
     anonymous = client.post(url, {"reason": REASON})
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]
     assert not wrong
+
+
+def test_those_who_may_reveal_see_who_asked(client, world, contacts):
+    reveal(client, world.users["cla_bunia"], contacts.beni)  # refused (404), recorded
+    reveal(client, world.users["manager"], contacts.beni)
+    client.force_login(world.users["cla"])
+    page = client.get(reverse("contact-detail", args=[contacts.beni.pk])).content.decode()
+    assert "cla_bunia" in page and "refused" in page and REASON in page
+    assert BENI_NAME not in page
