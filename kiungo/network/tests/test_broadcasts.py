@@ -165,3 +165,11 @@ def test_permission_matrix_of_a_broadcast(client, world, contacts, template, cha
         response = client.post(reverse("broadcast-send", args=[broadcast.pk]), {"action": "send"})
         assert response.status_code in (403, 404), name
     assert not OutboundMessage.objects.exists()
+
+
+def test_the_confirmation_in_french(client, world, contacts, template, channel):
+    broadcast = broadcasts.prepare(template, world.beni, ["fr"], world.users["manager"])
+    client.force_login(world.users["manager"])
+    client.cookies["kiungo_language"] = "fr"
+    page = client.get(reverse("broadcast-detail", args=[broadcast.pk])).content.decode()
+    assert "Elle ira à 2 points focaux." in page
