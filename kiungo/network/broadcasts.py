@@ -15,6 +15,7 @@ within the community share of a channel's rate (messaging/delivery.py).
 """
 
 from collections import Counter
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +26,8 @@ from django.utils.translation import gettext as _
 from kiungo.messaging.models import OutboundMessage, Purpose
 from kiungo.messaging.outbox import notification_channel, queue_sms
 from kiungo.network.models import Broadcast, BroadcastRecipient, BroadcastTemplate, Contact
+
+REPREPARE_WINDOW = timedelta(minutes=10)
 
 
 def language_of(contact: Contact, mission) -> str:
@@ -53,7 +56,21 @@ def prepare(template: BroadcastTemplate, area, languages: list[str], user) -> Br
         raise ValidationError(
             _("The template has no text in: %(languages)s.") % {"languages": ", ".join(missing)}
         )
+    languages = sorted(set(languages))
     count = len(recipients(template, area, languages))
+    # A double click on "count" must not leave two broadcasts waiting to be confirmed.
+    recent = Broadcast.objects.filter(
+        template=template,
+        area=area,
+        languages=languages,
+        created_by=user,
+        state=Broadcast.State.PREPARED,
+        created_at__gte=timezone.now() - REPREPARE_WINDOW,
+    ).first()
+    if recent is not None:
+        Broadcast.objects.filter(pk=recent.pk).update(expected=count)
+        recent.expected = count
+        return recent
     return Broadcast.objects.create(
         mission=template.mission,
         template=template,

@@ -173,3 +173,11 @@ def test_the_confirmation_in_french(client, world, contacts, template, channel):
     client.cookies["kiungo_language"] = "fr"
     page = client.get(reverse("broadcast-detail", args=[broadcast.pk])).content.decode()
     assert "Elle ira à 2 points focaux." in page
+
+
+def test_preparing_twice_gives_one_broadcast_to_confirm(world, contacts, template, channel):
+    first = broadcasts.prepare(template, world.beni, ["sw", "fr"], world.users["manager"])
+    again = broadcasts.prepare(template, world.beni, ["fr", "sw"], world.users["manager"])
+    assert again.pk == first.pk and Broadcast.objects.count() == 1
+    other = broadcasts.prepare(template, world.beni, ["fr"], world.users["manager"])
+    assert other.pk != first.pk
