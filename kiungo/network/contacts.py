@@ -205,7 +205,7 @@ def set_active(contact: Contact, active: bool) -> None:
     contact.save(update_fields=["active", "phone_hash"])
 
 
-def erase(contact: Contact, at=None) -> None:
+def erase(contact: Contact, by=None, reason: str = "", at=None) -> None:
     """Erasure on request: name and numbers (and their hashes) are blanked, also in the stored
     SMS exchanged with the contact; the pseudonym, the consent history and the alerts stay.
     Messages still waiting to be sent to the contact are dropped (failed)."""
@@ -238,6 +238,16 @@ def erase(contact: Contact, at=None) -> None:
         contact.consents_to_feedback = False
         contact.erased_at = at
         contact.save()
+        if by is not None:
+            SourceAccess.objects.create(
+                user=by,
+                action=SourceAccess.Action.ERASE,
+                mission_id=contact.mission_id,
+                contact=contact,
+                reason=reason,
+                granted=True,
+                at=at,
+            )
 
 
 # Reveal and export: every attempt is recorded, granted or refused.

@@ -206,11 +206,13 @@ class ConsentRecord(models.Model):
 
 
 class SourceAccess(models.Model):
-    """The audit of every attempt to see or export source identities, granted or refused."""
+    """The audit of every attempt to see or export source identities, granted or refused, and of
+    every erasure."""
 
     class Action(models.TextChoices):
         REVEAL = "reveal", _("Reveal an identity")
         EXPORT_IDENTITIES = "export_identities", _("Export identities")
+        ERASE = "erase", _("Erase an identity")  # on the contact's request
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")

@@ -210,7 +210,7 @@ def contact_erase(request, pk: int):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["confirm_code"]))
     elif not contact.erased_at:
-        contact_rules.erase(contact)
+        contact_rules.erase(contact, by=request.user, reason=_("on the contact's request"))
         messages.success(
             request, _("The identity of %(code)s was erased.") % {"code": contact.code}
         )

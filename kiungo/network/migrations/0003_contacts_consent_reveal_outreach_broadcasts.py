@@ -124,7 +124,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
-                ('action', models.CharField(choices=[('reveal', 'Reveal an identity'), ('export_identities', 'Export identities')], max_length=20, verbose_name='action')),
+                ('action', models.CharField(choices=[('reveal', 'Reveal an identity'), ('export_identities', 'Export identities'), ('erase', 'Erase an identity')], max_length=20, verbose_name='action')),
                 ('reason', models.TextField(blank=True, verbose_name='reason')),
                 ('granted', models.BooleanField(verbose_name='granted')),
                 ('count', models.PositiveIntegerField(default=0, verbose_name='identities')),

@@ -6,7 +6,7 @@ from django.urls import reverse
 from kiungo.alerts.intake import IncomingSMS, receive_sms
 from kiungo.alerts.models import Alert
 from kiungo.messaging.models import InboundMessage, OutboundMessage
-from kiungo.network.models import Contact, ContactPhone
+from kiungo.network.models import Contact, ContactPhone, SourceAccess
 
 from .conftest import BENI_NAME, BENI_PHONE, BENI_SECOND
 
@@ -33,6 +33,8 @@ def test_erasure_removes_the_identity_and_keeps_the_alerts(client, world, contac
     assert not ContactPhone.objects.filter(contact=contact).exists()
     assert not contact.consents_to_contact and not contact.active
     assert contact.code == "NK-BEN-001"
+    erasure = SourceAccess.objects.get(action=SourceAccess.Action.ERASE)
+    assert (erasure.user, erasure.contact) == (world.users["cla"], contact)
     assert contact.consents.count() == 1  # the history stays (it holds no identity)
     for number in (BENI_PHONE, BENI_SECOND):
         assert not Contact.objects.with_number(world.mission, number).exists()
