@@ -181,7 +181,12 @@ class _Builder:
                         phone=phone,
                         phone_hash=keyed_hash(phone),
                         home_locality=town if index == 0 else self.rng.choice(nearby),
-                        language=self.rng.choice(languages),
+                        language=(language := self.rng.choice(languages)),
+                        other_languages=[
+                            code
+                            for code in languages
+                            if code != language and self.rng.random() < 0.4
+                        ],
                         category=self.rng.choice(Contact.Category.values),
                         sex=self.rng.choice(["f", "m"]),
                         managed_by=self.rng.choice(clas[base.pk]),

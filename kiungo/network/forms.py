@@ -60,6 +60,7 @@ class ContactForm(forms.ModelForm):
             "category",
             "sex",
             "language",
+            "other_languages",
             "home_locality",
             "managed_by",
             "consents_to_contact",
@@ -82,6 +83,12 @@ class ContactForm(forms.ModelForm):
             choices=[("", "—"), *language_choices(user, Capability.MANAGE_CONTACTS)],
             required=False,
             help_text=_("The language the contact is written to."),
+        )
+        self.fields["other_languages"] = forms.MultipleChoiceField(
+            label=_("also speaks"),
+            choices=language_choices(user, Capability.MANAGE_CONTACTS),
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
         )
         if not creating:
             self.fields["home_locality"].queryset = self.fields["home_locality"].queryset.filter(

@@ -70,7 +70,9 @@ class Contact(models.Model):
         related_name="+",
         verbose_name=_("home locality"),
     )
-    language = models.CharField(_("language"), max_length=8, blank=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)  # written to in
+    # Other languages the contact speaks (ISO 639-1), for CLAs choosing who to call or meet.
+    other_languages = models.JSONField(_("also speaks"), default=list, blank=True)
     category = models.CharField(
         _("category"), max_length=30, choices=Category.choices, default=Category.OTHER
     )

@@ -20,6 +20,7 @@ def new_contact_data(world, numbers="0970 001 555", **extra):
         "category": Contact.Category.YOUTH,
         "sex": Contact.Sex.FEMALE,
         "language": "sw",
+        "other_languages": ["fr"],
         "home_locality": world.beni.pk,
         "managed_by": world.users["cla"].cla_profile.pk,
         "consents_to_contact": "on",
@@ -37,6 +38,7 @@ def test_a_cla_creates_a_contact_with_the_next_pseudonym(client, world, contacts
     assert response["Location"] == reverse("contact-detail", args=[contact.pk])
     assert contact.phone == "+243970001555"  # parsed in the mission's country, E.164
     assert contact.name == "Zawadi Muhindo"
+    assert (contact.language, contact.other_languages) == ("sw", ["fr"])
     assert contact.consents_to_contact and not contact.consents_to_feedback
     record = contact.consents.get()
     assert record.recorded_by == world.users["cla"]
