@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("kiungo.accountability.urls")),
     path("", include("kiungo.safety.urls")),
     path("", include("kiungo.protection.urls")),
+    path("", include("kiungo.network.urls")),
 ]
 
 if env_bool("KIUNGO_BENCH"):  # bench/intake.py's baseline view; never on otherwise

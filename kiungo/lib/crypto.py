@@ -2,8 +2,11 @@
 
 Keys come from the environment (see README):
 - KIUNGO_FIELD_KEYS: comma-separated Fernet keys; the first encrypts, all decrypt, so a new key
-  can be put first and old rows re-encrypted with `manage.py rotate_field_keys`.
+  can be put first and old rows re-encrypted with `manage.py rotate_keys`.
 - KIUNGO_HASH_KEY: the HMAC key of the lookup hashes (a phone number is never a lookup key).
+- KIUNGO_PREVIOUS_HASH_KEYS: during a hash-key rotation only, the comma-separated former hash
+  keys: contact lookups also try their hashes until `manage.py rotate_keys` has recomputed every
+  hash with the new key (then remove them).
 Outside production, keys are derived from the secret key so that development just works.
 """
 
@@ -50,6 +53,12 @@ def _hash_key() -> bytes:
     return key.encode()
 
 
+@cache
+def _previous_hash_keys() -> tuple[bytes, ...]:
+    keys = env_secret("KIUNGO_PREVIOUS_HASH_KEYS").split(",")
+    return tuple(key.strip().encode() for key in keys if key.strip())
+
+
 def encrypt(text: str) -> str:
     return _fernet().encrypt(text.encode()).decode()
 
@@ -71,6 +80,20 @@ def rotate(token: str) -> str:
 def keyed_hash(value: str) -> str:
     """A stable, keyed fingerprint of `value` (HMAC-SHA256, hex) for equality lookups."""
     return hmac.new(_hash_key(), value.encode(), hashlib.sha256).hexdigest()
+
+
+def keyed_hash_candidates(value: str) -> list[str]:
+    """The hash of `value` under the current key, then under each previous key (rotation)."""
+    return [keyed_hash(value)] + [
+        hmac.new(key, value.encode(), hashlib.sha256).hexdigest() for key in _previous_hash_keys()
+    ]
+
+
+def clear_key_caches() -> None:
+    """Forget the keys read from the environment (tests; a long process after a rotation)."""
+    _fernet.cache_clear()
+    _hash_key.cache_clear()
+    _previous_hash_keys.cache_clear()
 
 
 class EncryptedTextField(models.TextField):

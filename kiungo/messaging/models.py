@@ -145,6 +145,7 @@ class Purpose(models.TextChoices):
     ALERT = "alert", _("Alert to the responsible unit")
     ESCALATION = "escalation", _("Escalation")
     REPLY = "reply", _("Answer to a reply code")
+    BROADCAST = "broadcast", _("Broadcast to contacts")  # network/broadcasts.py (not urgent)
     OTHER = "other", _("Other")
 
 

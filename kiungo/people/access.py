@@ -37,6 +37,13 @@ class Capability(StrEnum):
     VIEW_PROTECTION = "view_protection"  # committees, plans, field visits in scope
     MANAGE_PROTECTION = "manage_protection"  # record them (CLAs for their base, managers)
     ANSWER_PLAN_REQUESTS = "answer_plan_requests"  # a unit's answer to a plan's requests
+    # Community contacts (sources) and outreach: see the block "Contacts and outreach" below.
+    VIEW_CONTACTS = "view_contacts"  # contact list and pages (pseudonyms only)
+    MANAGE_CONTACTS = "manage_contacts"  # create, edit, consent, deactivate, erase contacts
+    REVEAL_SOURCES = "reveal_sources"  # see a contact's real name and numbers (audited)
+    EXPORT_SOURCE_IDENTITIES = "export_source_identities"  # bulk export of identities (audited)
+    SEND_BROADCASTS = "send_broadcasts"  # broadcast SMS to consented contacts of an area
+    LOG_OUTREACH = "log_outreach"  # outreach activities (meetings, radio, sensitisation)
 
 
 _READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
@@ -62,6 +69,33 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
 # --- CLA management and safety (issue 5): who manages CLAs and who sees their safety ---
 ROLE_CAPABILITIES[Role.CLA_MANAGER] |= {Capability.MANAGE_CLAS, Capability.VIEW_SAFETY}
 ROLE_CAPABILITIES[Role.SECURITY_OFFICER] |= {Capability.VIEW_SAFETY}
+
+
+# --- Contacts and outreach (community networks) ------------------------------------------------
+# Contacts are sources at risk: only the people who keep the network see them. A CLA sees and
+# manages the contacts of their base's area and those they manage; a CLA manager those of their
+# region, and may reveal identities there and send broadcasts. A CLA may reveal only the contacts
+# they manage themselves (revealable_contacts). Early-warning officers, duty officers, analysts
+# and leadership see alerts attributed to pseudonyms, never the contact list: they need the
+# alert, not the source. EXPORT_SOURCE_IDENTITIES (a bulk export of names and numbers) is held
+# by administrators only; a mission grants it to a named person by giving them the Administrator
+# role over the areas concerned, and takes it back the same way; no other role holds it unless
+# this table is changed in code review.
+_NETWORK_KEEPER = {
+    Capability.VIEW_CONTACTS,
+    Capability.MANAGE_CONTACTS,
+    Capability.LOG_OUTREACH,
+}
+ROLE_CAPABILITIES[Role.CLA] = ROLE_CAPABILITIES[Role.CLA] | _NETWORK_KEEPER
+ROLE_CAPABILITIES[Role.CLA_MANAGER] = (
+    ROLE_CAPABILITIES[Role.CLA_MANAGER]
+    | _NETWORK_KEEPER
+    | {
+        Capability.REVEAL_SOURCES,
+        Capability.SEND_BROADCASTS,
+    }
+)
+# --- end of contacts and outreach ---------------------------------------------------------------
 
 
 @dataclass
@@ -271,6 +305,52 @@ def visible_alarms(user: User, capability=Capability.VIEW_SAFETY):
 
 
 # --- end of CLA management and safety ---
+# --- Contacts and outreach: who sees which contacts (roles: the block after ROLE_CAPABILITIES) ---
+
+
+def visible_contacts(user: User, capability=Capability.VIEW_CONTACTS):
+    """Contacts whose home locality is in scope (unplaced ones: whole-mission scopes only), and
+    those the user manages as a CLA."""
+    from kiungo.network.models import Contact
+
+    s = scope(user, capability)
+    if s.is_empty:
+        return Contact.objects.none()
+    condition = s.place_q("mission_id", "home_locality")
+    condition |= Q(managed_by__user=user, mission_id__in=s.touched_missions)
+    return Contact.objects.filter(condition)
+
+
+def revealable_contacts(user: User):
+    """Contacts whose identity the user may reveal: REVEAL_SOURCES in scope, or (a CLA) the
+    contacts they manage themselves."""
+    from kiungo.network.models import Contact
+
+    s = scope(user, Capability.REVEAL_SOURCES)
+    condition = s.place_q("mission_id", "home_locality") if not s.is_empty else Q(pk__in=[])
+    managers = scope(user, Capability.MANAGE_CONTACTS).touched_missions
+    if managers or scope(user, Capability.MANAGE_CONTACTS).everything:
+        condition |= Q(managed_by__user=user)
+    return Contact.objects.filter(condition)
+
+
+def visible_broadcasts(user: User, capability=Capability.SEND_BROADCASTS):
+    from kiungo.network.models import Broadcast
+
+    return Broadcast.objects.filter(scope(user, capability).area_q("area"))
+
+
+def visible_outreach(user: User, capability=Capability.LOG_OUTREACH):
+    """Outreach activities held in scope, and those the user recorded."""
+    from kiungo.network.models import OutreachActivity
+
+    s = scope(user, capability)
+    if s.is_empty:
+        return OutreachActivity.objects.none()
+    return OutreachActivity.objects.filter(s.area_q("area") | Q(created_by=user))
+
+
+# --- end of contacts and outreach ---------------------------------------------------------------
 
 
 def may(user: User, capability: Capability, mission_id: int | None = None) -> bool:
@@ -308,6 +388,16 @@ def _finder(model):
             }
         )
         _VISIBLE.update(_protection_finders())
+    if model not in _VISIBLE:  # contacts and outreach
+        from kiungo.network.models import Broadcast, Contact, OutreachActivity
+
+        _VISIBLE.update(
+            {
+                Contact: visible_contacts,
+                Broadcast: visible_broadcasts,
+                OutreachActivity: visible_outreach,
+            }
+        )
     return _VISIBLE[model]
 
 

@@ -434,11 +434,14 @@ def dump():
 def wipe():
     from kiungo.alerts.models import Alert, AlertEvent, Incident
     from kiungo.messaging.models import Channel, InboundMessage, OutboundEmail, OutboundMessage
-    from kiungo.network.models import Contact
+    from kiungo.network.models import Broadcast, Contact, OutreachActivity, SourceAccess
     from kiungo.protection.models import Committee, FieldVisit
 
     Committee.objects.all().delete()  # with their plans, requests and answers (PROTECT users)
     FieldVisit.objects.all().delete()
+    Broadcast.objects.all().delete()  # demo/contacts.py: they hold users and areas (PROTECT)
+    OutreachActivity.objects.all().delete()
+    SourceAccess.objects.all().delete()
     AlertEvent.objects.all().delete()  # the demo's history and live incident
     Alert.objects.all().delete()
     Incident.objects.all().delete()

@@ -42,7 +42,7 @@ def test_rotation_re_encrypts_with_the_new_key(world, monkeypatch):
         before = raw_phone(contact)
         crypto._fernet.cache_clear()
         monkeypatch.setenv("KIUNGO_FIELD_KEYS", f"{new},{old}")
-        call_command("rotate_field_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("rotate_keys", stdout=open("/dev/null", "w"))  # noqa: SIM115
         after = raw_phone(contact)
         assert after != before
         assert Fernet(new.encode()).decrypt(after.encode()) == b"+243991111111"

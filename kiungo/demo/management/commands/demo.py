@@ -11,7 +11,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kiungo.demo import channels, duty, history, live, protection, safety, scenario
+from kiungo.demo import channels, contacts, duty, history, live, protection, safety, scenario
 
 
 class Command(BaseCommand):
@@ -65,6 +65,7 @@ class Command(BaseCommand):
         lines += history.format_summary(history.ensure(seed))
         lines += safety.format_summary(safety.ensure(seed))
         lines += protection.ensure(seed)
+        lines += contacts.format_summary(contacts.ensure(seed))
         if already and not lines:
             lines.append("Demo scenario already loaded; nothing changed.")
         elif already and not lines[0].startswith("Demo scenario already loaded"):
