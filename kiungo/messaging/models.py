@@ -141,6 +141,8 @@ class Purpose(models.TextChoices):
     ALERT = "alert", _("Alert to the responsible unit")
     ESCALATION = "escalation", _("Escalation")
     REPLY = "reply", _("Answer to a reply code")
+    REPORT = "report", _("Field report")  # a flash report distributed, an SMS report answered
+    REMINDER = "reminder", _("Reporting reminder or missing-report notice")
     OTHER = "other", _("Other")
 
 

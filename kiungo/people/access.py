@@ -29,6 +29,11 @@ class Capability(StrEnum):
     RESPOND_ALERTS = "respond_alerts"  # acknowledge, record the response, close (the unit)
     VIEW_ACCOUNTABILITY = "view_accountability"  # response figures per unit, base, contingent
     VIEW_OUTBOX = "view_outbox"  # messages sent (recipients shown by label, never by number)
+    # Field reports (kiungo/reports): granted in the "Field reports" block below.
+    WRITE_REPORTS = "write_reports"  # write, submit and revise one's own reports (a CLA)
+    REVIEW_REPORTS = "review_reports"  # accept or return the reports of CLAs in scope
+    VIEW_REPORTS = "view_reports"  # read submitted reports of the bases in scope
+    VIEW_COMPLIANCE = "view_compliance"  # who reported on time, late or not at all
 
 
 _READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
@@ -51,6 +56,64 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.SECURITY_OFFICER: frozenset({Capability.VIEW_REFERENCE}),
     Role.ADMINISTRATOR: frozenset(Capability),
 }
+
+
+# --- Field reports (kiungo/reports) -----------------------------------------------------------
+# A CLA writes their own reports (and sees only those); a CLA manager reviews those of the CLAs
+# in their areas or under their supervision and watches compliance; HQ roles read reports in
+# scope. Drafts are seen by their CLA alone.
+_REPORT_GRANTS = {
+    Role.CLA: {Capability.WRITE_REPORTS},
+    Role.CLA_MANAGER: {
+        Capability.REVIEW_REPORTS,
+        Capability.VIEW_REPORTS,
+        Capability.VIEW_COMPLIANCE,
+    },
+    Role.EARLY_WARNING_OFFICER: {Capability.VIEW_REPORTS},
+    Role.ANALYST: {Capability.VIEW_REPORTS},
+    Role.LEADERSHIP: {Capability.VIEW_REPORTS, Capability.VIEW_COMPLIANCE},
+}
+for _role, _granted in _REPORT_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _granted
+
+
+def visible_reports(user: User, capability=Capability.VIEW_REPORTS):
+    """The user's own reports (drafts included), and the submitted reports of the bases in
+    scope and of the CLAs the user supervises."""
+    from kiungo.reports.models import Report, Status
+
+    own = Q(cla__user=user) if user.is_authenticated else Q(pk__in=[])
+    s = scope(user, capability)
+    if s.is_empty:
+        return Report.objects.filter(own)
+    if s.everything:
+        others = Q()
+    else:
+        bases = visible_bases(user, capability).values("pk")
+        others = Q(base__in=bases) | Q(cla__supervisor=user)
+    return Report.objects.filter(own | (others & ~Q(status=Status.DRAFT)))
+
+
+def reviewable_reports(user: User):
+    """Reports the user may accept or return: in their review scope, never their own."""
+    s = scope(user, Capability.REVIEW_REPORTS)
+    if s.is_empty:
+        from kiungo.reports.models import Report
+
+        return Report.objects.none()
+    return visible_reports(user, Capability.REVIEW_REPORTS).exclude(cla__user=user)
+
+
+def own_reports(user: User):
+    """The reports a CLA may edit: their own, while they hold WRITE_REPORTS."""
+    from kiungo.reports.models import Report
+
+    if not has_capability(user, Capability.WRITE_REPORTS):
+        return Report.objects.none()
+    return Report.objects.filter(cla__user=user)
+
+
+# --- end of field reports ----------------------------------------------------------------------
 
 
 @dataclass
@@ -245,6 +308,9 @@ def _finder(model):
         from kiungo.alerts.models import Alert, Incident
 
         _VISIBLE.update({Alert: visible_alerts, Incident: visible_incidents})
+        from kiungo.reports.models import Report  # field reports
+
+        _VISIBLE[Report] = visible_reports
     return _VISIBLE[model]
 
 
