@@ -232,15 +232,22 @@ def send_reminders(now: datetime | None = None) -> int:
     return queued
 
 
+def claimed(mission: Mission, what: str, kind: str, start: date) -> set[int]:
+    """Who was already sent this notice (CLA ids for reminders, supervisor ids for notices):
+    read first to skip them cheaply; the unique constraints still decide a race."""
+    field_name = "cla_id" if what == Notice.What.REMINDER else "supervisor_id"
+    return set(
+        Notice.objects.filter(
+            mission=mission, what=what, kind=kind, period_start=start
+        ).values_list(field_name, flat=True)
+    )
+
+
 def _remind(mission: Mission, kind: str, start: date, due: datetime, now: datetime) -> int:
     channel = notification_channel(mission.pk)
     if channel is None:
         return 0  # nothing can be sent: nothing is claimed, a later pass may send
-    already = set(
-        Notice.objects.filter(
-            what=Notice.What.REMINDER, kind=kind, period_start=start, mission=mission
-        ).values_list("cla_id", flat=True)
-    )
+    already = claimed(mission, Notice.What.REMINDER, kind, start)
     queued = 0
     for cla in missing_now(mission, kind, start, now):
         if cla.pk in already or not cla.phone:
@@ -309,11 +316,7 @@ def _tell(mission: Mission, kind: str, start: date, now: datetime) -> int:
     for cla in missing_now(mission, kind, start, now):
         if cla.supervisor_id and cla.supervisor.is_active and cla.supervisor.email:
             by_supervisor[cla.supervisor_id].append(cla)
-    already = set(
-        Notice.objects.filter(
-            what=Notice.What.MISSING, kind=kind, period_start=start, mission=mission
-        ).values_list("supervisor_id", flat=True)
-    )
+    already = claimed(mission, Notice.What.MISSING, kind, start)
     queued = 0
     with translation.override(language_for(mission)):
         for supervisor_id, clas in by_supervisor.items():
