@@ -64,7 +64,7 @@ def test_submitting_a_flash_report_queues_it_to_each_address_at_once(world, cla,
     assert [e.to for e in emails] == ["duty.joc@example.org", "joc@example.org"]
     email = emails[0]
     assert email.recipient_label == "JOC"
-    assert email.subject.startswith("FLASH Beni: Beni (CD61010101001)")
+    assert email.subject.startswith("FLASH Beni : Beni (CD61010101001)")  # mission language
     assert "Attaque du village de Mavivi." in email.body
     assert "ADF" in email.body
     assert "3 (0 F, 2 M, 1 ?)" in email.body and "3 (3 F, 0 M, 0 ?)" in email.body
@@ -76,7 +76,7 @@ def test_a_revision_is_sent_again_marked_as_such(world, cla, lists, frozen):
     writing.submit(report, user=cla.user)
     writing.review(report, user=world.users["manager"], accept=False, comment="Auteurs ?")
     writing.submit(report, user=cla.user)
-    revised = OutboundEmail.objects.filter(subject__contains="revision 2")
+    revised = OutboundEmail.objects.filter(subject__contains="révision 2")
     assert revised.count() == 2
 
 

@@ -202,3 +202,19 @@ def test_a_cla_cannot_review_their_own_report(client, world, cla, frozen):
     assert response.status_code == 404
     report.refresh_from_db()
     assert report.status == Status.SUBMITTED
+
+
+@pytest.mark.parametrize("kind", [Kind.DAILY, Kind.WEEKLY, Kind.FLASH])
+def test_each_kind_has_its_form_and_page(client, world, cla, frozen, kind):
+    ArmedActor.objects.create(mission=world.mission, name="Allied Democratic Forces")
+    client.force_login(world.users["cla"])
+    response = client.post(reverse("report-new", args=[kind]), {"day": "2025-03-12"})
+    report = Report.objects.get(cla=cla, kind=kind)
+    form = client.get(response["Location"]).content.decode()
+    if kind == Kind.FLASH:
+        assert "Allied Democratic Forces" in form and 'name="killed_female"' in form
+        assert world.beni.name in form
+    else:
+        assert 'name="day"' in form
+    page = client.get(reverse("report-detail", args=[report.pk]))
+    assert page.status_code == 200 and report.get_kind_display() in page.content.decode()

@@ -2,7 +2,8 @@
 
 Run by every `make run`, so each step is idempotent and cheap once done: the scenario (once),
 the demo SMS channels and key contacts (routed through the console channel), the duty phones
-and duty-officer logins of the escalation chain, 30 days of incident history (once), and a
+and duty-officer logins of the escalation chain, 30 days of incident history (once), two weeks
+of field reports (once, kiungo/demo/reports.py), and a
 live incident about to escalate (kiungo/demo/live.py).
 """
 
