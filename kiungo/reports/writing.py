@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from kiungo.alerts.notify import language_for
 from kiungo.messaging.models import Purpose
 from kiungo.messaging.outbox import queue_email
 from kiungo.people.models import CLAProfile, User
@@ -220,7 +221,11 @@ def submit(
     A report sent by SMS skips the required headings: its text is all there is."""
     now = now or timezone.now()
     with transaction.atomic():
-        report = Report.objects.select_for_update().select_related("mission").get(pk=report.pk)
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("mission")
+            .get(pk=report.pk)
+        )
         if report.status not in EDITABLE:
             raise ValidationError(_("This report was already submitted."))
         found = problems(report) if source == Source.WEB else []
@@ -239,7 +244,11 @@ def revise_by_sms(report: Report, *, user: User, text: str, key: str, now: datet
     (a CLA's second `RAP` of the day: nothing is lost, nothing duplicated). An accepted report
     goes back to review."""
     with transaction.atomic():
-        report = Report.objects.select_for_update().select_related("mission").get(pk=report.pk)
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("mission")
+            .get(pk=report.pk)
+        )
         sections = dict(report.sections)
         sections[key] = "\n\n".join(part for part in (sections.get(key, ""), text) if part)
         report.sections = sections
@@ -320,9 +329,8 @@ def distribute_flash(report: Report, version: ReportVersion) -> int:
     lists = DistributionList.objects.filter(
         mission_id=report.mission_id, active=True, receives_flash=True
     )
-    language = (report.mission.languages or ["en"])[0]
     sent = 0
-    with translation.override(language if language in ("en", "fr") else "en"):
+    with translation.override(language_for(report.mission)):
         subject, body = flash_message(report, version)
         for distribution in lists:
             for address in distribution.emails():
