@@ -435,7 +435,9 @@ def wipe():
     from kiungo.alerts.models import Alert, AlertEvent, Incident
     from kiungo.messaging.models import Channel, InboundMessage, OutboundEmail, OutboundMessage
     from kiungo.network.models import Contact
+    from kiungo.reports.models import Report
 
+    Report.objects.all().delete()  # demo field reports (they PROTECT their CLAs and authors)
     AlertEvent.objects.all().delete()  # the demo's history and live incident
     Alert.objects.all().delete()
     Incident.objects.all().delete()
