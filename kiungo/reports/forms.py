@@ -56,6 +56,7 @@ class ReportForm(forms.Form):
                 initial=report.sections.get(heading.key, ""),
                 widget=forms.Textarea(attrs={"rows": 4}),
                 max_length=20000,
+                help_text=self._required_hint(report) if heading.required else "",
             )
         self.offered_alerts = list(selectors.offered_alerts(report))
         self.offered_incidents = list(selectors.offered_incidents(report))
@@ -77,6 +78,12 @@ class ReportForm(forms.Form):
                 widget=forms.CheckboxSelectMultiple,
                 initial=list(report.alerts.values_list("pk", flat=True)),
             )
+
+    @staticmethod
+    def _required_hint(report: Report):
+        if report.kind == Kind.DAILY:
+            return _("Required to submit, unless there is nothing to report.")
+        return _("Required to submit.")
 
     def _flash_fields(self, report: Report):
         self.fields["occurred_at"] = forms.DateTimeField(

@@ -217,7 +217,6 @@ def edit_report(request, pk):
             "report": report,
             "form": form,
             "stamp": report.updated_at.isoformat(),
-            "problems": writing.problems(report) if request.method == "GET" else [],
             "last_review": report.reviews.order_by("-at").first(),
         },
     )
