@@ -360,6 +360,32 @@ class DistributionList(models.Model):
         return email_lines(self.addresses)
 
 
+class Delivery(models.Model):
+    """A report version e-mailed to a distribution list's address: the outbox row that carries
+    it (its state shows on the report's page)."""
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="deliveries")
+    version = models.PositiveSmallIntegerField(_("version"))
+    distribution = models.ForeignKey(
+        DistributionList,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("distribution list"),
+    )
+    email = models.OneToOneField(
+        "messaging.OutboundEmail", on_delete=models.CASCADE, related_name="report_delivery"
+    )
+
+    class Meta:
+        ordering = ["report", "version", "pk"]
+        verbose_name = _("report delivery")
+        verbose_name_plural = _("report deliveries")
+
+    def __str__(self):
+        return f"{self.report_id} v{self.version} -> {self.email_id}"
+
+
 class ReportingSchedule(models.Model):
     """When a mission's CLAs must have sent their reports, in the mission's local time."""
 

@@ -158,6 +158,7 @@ def report_detail(request, pk):
             "alerts": report.alerts.select_related("area"),
             "incidents": report.incidents.select_related("area"),
             "perpetrators": report.perpetrators.all(),
+            "deliveries": report.deliveries.select_related("email", "distribution"),
         },
     )
 

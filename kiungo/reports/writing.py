@@ -22,6 +22,7 @@ from kiungo.reports.models import (
     EDITABLE,
     PERIODIC,
     VICTIM_FIELDS,
+    Delivery,
     DistributionList,
     Kind,
     Report,
@@ -334,12 +335,15 @@ def distribute_flash(report: Report, version: ReportVersion) -> int:
         subject, body = flash_message(report, version)
         for distribution in lists:
             for address in distribution.emails():
-                queue_email(
+                email = queue_email(
                     address,
                     subject,
                     body,
                     purpose=Purpose.REPORT,
                     recipient_label=distribution.name,
+                )
+                Delivery.objects.create(
+                    report=report, version=version.number, distribution=distribution, email=email
                 )
                 sent += 1
     return sent

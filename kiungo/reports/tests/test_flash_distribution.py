@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from kiungo.messaging.models import OutboundEmail, Purpose
 from kiungo.missions.models import ArmedActor
@@ -100,3 +101,15 @@ def test_a_list_with_a_bad_address_is_refused(world):
     )
     with pytest.raises(ValidationError):
         bad.full_clean()
+
+
+def test_each_delivery_is_recorded_and_shown_on_the_report(client, world, cla, lists, frozen):
+    report = flash(world, cla)
+    writing.submit(report, user=cla.user)
+    deliveries = list(report.deliveries.select_related("email", "distribution"))
+    assert [(d.version, d.distribution.name) for d in deliveries] == [(1, "JOC"), (1, "JOC")]
+    assert {d.email.to for d in deliveries} == {"joc@example.org", "duty.joc@example.org"}
+    client.force_login(world.users["manager"])
+    page = client.get(reverse("report-detail", args=[report.pk])).content.decode()
+    assert "Distribution" in page and "JOC" in page and "Queued" in page
+    assert "joc@example.org" not in page  # officers see the list, not the addresses
