@@ -194,11 +194,10 @@ def flash_areas(report: Report):
     condition = Q(pk__in=[report.area_id] if report.area_id else [])
     for pcode in pcodes:
         condition |= Q(pcode__startswith=pcode)
-    return (
-        Area.objects.filter(mission_id=report.mission_id)
-        .filter(condition)
-        .order_by("level", "name")[:AREA_LIMIT]
-    )
+    # A form field cannot validate against a sliced queryset: slice the ids, then filter.
+    offered = Area.objects.filter(mission_id=report.mission_id).filter(condition)
+    ids = list(offered.order_by("level", "name").values_list("pk", flat=True)[:AREA_LIMIT])
+    return Area.objects.filter(pk__in=ids).order_by("level", "name")
 
 
 class NewReportForm(forms.Form):

@@ -218,3 +218,41 @@ def test_each_kind_has_its_form_and_page(client, world, cla, frozen, kind):
         assert 'name="day"' in form
     page = client.get(reverse("report-detail", args=[report.pk]))
     assert page.status_code == 200 and report.get_kind_display() in page.content.decode()
+
+
+def test_a_flash_report_through_the_form(client, world, cla, frozen):
+    actor = ArmedActor.objects.create(mission=world.mission, name="CODECO")
+    report = writing.start_report(cla=cla, kind=Kind.FLASH)
+    client.force_login(world.users["cla"])
+    response = client.post(
+        reverse("report-edit", args=[report.pk]),
+        {
+            "occurred_at": "2025-03-12T08:30",
+            "area": world.beni.pk,
+            "latitude": "0.49",
+            "longitude": "29.47",
+            "perpetrators": [actor.pk],
+            "killed_female": "1",
+            "displaced_unknown": "40",
+            "section_what": "Incursion nocturne.",
+            "action": "submit",
+        },
+    )
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.status == Status.SUBMITTED and report.area == world.beni
+    assert report.occurred_at == NOW - timedelta(hours=3, minutes=30)  # 08:30 in Beni
+    assert (report.killed_female, report.displaced_unknown, report.latitude) == (1, 40, 0.49)
+    assert list(report.perpetrators.all()) == [actor]
+
+
+def test_an_area_outside_the_bases_reach_is_refused(client, world, cla, frozen):
+    report = writing.start_report(cla=cla, kind=Kind.FLASH)
+    client.force_login(world.users["cla"])
+    response = client.post(
+        reverse("report-edit", args=[report.pk]),
+        {"occurred_at": "2025-03-12T08:30", "area": world.bunia.pk, "action": "save"},
+    )
+    assert response.status_code == 200 and "area" in response.context["form"].errors
+    report.refresh_from_db()
+    assert report.area is None
