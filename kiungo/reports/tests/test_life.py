@@ -256,3 +256,22 @@ def test_an_area_outside_the_bases_reach_is_refused(client, world, cla, frozen):
     assert response.status_code == 200 and "area" in response.context["form"].errors
     report.refresh_from_db()
     assert report.area is None
+
+
+def test_nothing_to_report_on_todays_draft_submits_it(client, world, cla, frozen):
+    draft = writing.start_report(cla=cla, kind=Kind.DAILY)
+    client.force_login(world.users["cla"])
+    client.post(
+        reverse("report-new", args=["daily"]), {"day": "2025-03-12", "nothing_to_report": "on"}
+    )
+    draft.refresh_from_db()
+    assert draft.status == Status.SUBMITTED and draft.nothing_to_report
+    assert Report.objects.filter(cla=cla).count() == 1
+
+
+def test_a_flash_report_started_for_an_earlier_time(client, world, cla, frozen):
+    client.force_login(world.users["cla"])
+    client.post(reverse("report-new", args=["flash"]), {"occurred_at": "2025-03-11T22:15"})
+    report = Report.objects.get(cla=cla, kind=Kind.FLASH)
+    assert report.period_start == date(2025, 3, 11)
+    assert report.occurred_at == NOW - timedelta(hours=13, minutes=45)
