@@ -15,8 +15,3 @@ def state_label(cell) -> str:
 def share(tally) -> str:
     value = tally.share_on_time
     return "—" if value is None else _("%(percent)d%%") % {"percent": round(value * 100)}
-
-
-@register.filter
-def section(sections: dict, key: str) -> str:
-    return sections.get(key, "")
