@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kiungo.accountability",
     "kiungo.safety",
     "kiungo.protection",
+    "kiungo.reports",
     "kiungo.api",
     "kiungo.demo",
     "ninja",  # its bundled Swagger UI files, so /api/docs needs no CDN

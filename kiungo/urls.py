@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("kiungo.safety.urls")),
     path("", include("kiungo.protection.urls")),
     path("", include("kiungo.network.urls")),
+    path("", include("kiungo.reports.urls")),
 ]
 
 if env_bool("KIUNGO_BENCH"):  # bench/intake.py's baseline view; never on otherwise

@@ -146,6 +146,8 @@ class Purpose(models.TextChoices):
     ESCALATION = "escalation", _("Escalation")
     REPLY = "reply", _("Answer to a reply code")
     BROADCAST = "broadcast", _("Broadcast to contacts")  # network/broadcasts.py (not urgent)
+    REPORT = "report", _("Field report")  # a flash report distributed, an SMS report answered
+    REMINDER = "reminder", _("Reporting reminder or missing-report notice")
     OTHER = "other", _("Other")
 
 

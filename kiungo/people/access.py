@@ -44,6 +44,11 @@ class Capability(StrEnum):
     EXPORT_SOURCE_IDENTITIES = "export_source_identities"  # bulk export of identities (audited)
     SEND_BROADCASTS = "send_broadcasts"  # broadcast SMS to consented contacts of an area
     LOG_OUTREACH = "log_outreach"  # outreach activities (meetings, radio, sensitisation)
+    # Field reports (kiungo/reports): granted in the "Field reports" block below.
+    WRITE_REPORTS = "write_reports"  # write, submit and revise one's own reports (a CLA)
+    REVIEW_REPORTS = "review_reports"  # accept or return the reports of CLAs in scope
+    VIEW_REPORTS = "view_reports"  # read submitted reports of the bases in scope
+    VIEW_COMPLIANCE = "view_compliance"  # who reported on time, late or not at all
 
 
 _READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
@@ -96,6 +101,64 @@ ROLE_CAPABILITIES[Role.CLA_MANAGER] = (
     }
 )
 # --- end of contacts and outreach ---------------------------------------------------------------
+
+
+# --- Field reports (kiungo/reports) -----------------------------------------------------------
+# A CLA writes their own reports (and sees only those); a CLA manager reviews those of the CLAs
+# in their areas or under their supervision and watches compliance; HQ roles read reports in
+# scope. Drafts are seen by their CLA alone.
+_REPORT_GRANTS = {
+    Role.CLA: {Capability.WRITE_REPORTS},
+    Role.CLA_MANAGER: {
+        Capability.REVIEW_REPORTS,
+        Capability.VIEW_REPORTS,
+        Capability.VIEW_COMPLIANCE,
+    },
+    Role.EARLY_WARNING_OFFICER: {Capability.VIEW_REPORTS},
+    Role.ANALYST: {Capability.VIEW_REPORTS},
+    Role.LEADERSHIP: {Capability.VIEW_REPORTS, Capability.VIEW_COMPLIANCE},
+}
+for _role, _granted in _REPORT_GRANTS.items():
+    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _granted
+
+
+def visible_reports(user: User, capability=Capability.VIEW_REPORTS):
+    """The user's own reports (drafts included), and the submitted reports of the bases in
+    scope and of the CLAs the user supervises."""
+    from kiungo.reports.models import Report, Status
+
+    own = Q(cla__user=user) if user.is_authenticated else Q(pk__in=[])
+    s = scope(user, capability)
+    if s.is_empty:
+        return Report.objects.filter(own)
+    if s.everything:
+        others = Q()
+    else:
+        bases = visible_bases(user, capability).values("pk")
+        others = Q(base__in=bases) | Q(cla__supervisor=user)
+    return Report.objects.filter(own | (others & ~Q(status=Status.DRAFT)))
+
+
+def reviewable_reports(user: User):
+    """Reports the user may accept or return: in their review scope, never their own."""
+    s = scope(user, Capability.REVIEW_REPORTS)
+    if s.is_empty:
+        from kiungo.reports.models import Report
+
+        return Report.objects.none()
+    return visible_reports(user, Capability.REVIEW_REPORTS).exclude(cla__user=user)
+
+
+def own_reports(user: User):
+    """The reports a CLA may edit: their own, while they hold WRITE_REPORTS."""
+    from kiungo.reports.models import Report
+
+    if not has_capability(user, Capability.WRITE_REPORTS):
+        return Report.objects.none()
+    return Report.objects.filter(cla__user=user)
+
+
+# --- end of field reports ----------------------------------------------------------------------
 
 
 @dataclass
@@ -372,33 +435,31 @@ _VISIBLE = {
 
 def _finder(model):
     if model not in _VISIBLE:
-        from kiungo.alerts.models import Alert, Incident
-
-        _VISIBLE.update({Alert: visible_alerts, Incident: visible_incidents})
-        # --- CLA management and safety (issue 5) ---
-        from kiungo.people.models import Absence, Rotation
-        from kiungo.safety.models import Alarm, CheckIn
-
-        _VISIBLE.update(
-            {
-                Rotation: visible_rotations,
-                Absence: visible_absences,
-                CheckIn: visible_check_ins,
-                Alarm: visible_alarms,
-            }
-        )
-        _VISIBLE.update(_protection_finders())
-    if model not in _VISIBLE:  # contacts and outreach
-        from kiungo.network.models import Broadcast, Contact, OutreachActivity
-
-        _VISIBLE.update(
-            {
-                Contact: visible_contacts,
-                Broadcast: visible_broadcasts,
-                OutreachActivity: visible_outreach,
-            }
-        )
+        _VISIBLE.update(_app_finders())
     return _VISIBLE[model]
+
+
+def _app_finders() -> dict:
+    """The finders of models in apps that import this module (imported late: no cycle)."""
+    from kiungo.alerts.models import Alert, Incident
+    from kiungo.network.models import Broadcast, Contact, OutreachActivity
+    from kiungo.people.models import Absence, Rotation
+    from kiungo.reports.models import Report
+    from kiungo.safety.models import Alarm, CheckIn
+
+    return {
+        Alert: visible_alerts,
+        Incident: visible_incidents,
+        Rotation: visible_rotations,
+        Absence: visible_absences,
+        CheckIn: visible_check_ins,
+        Alarm: visible_alarms,
+        Contact: visible_contacts,
+        Broadcast: visible_broadcasts,
+        OutreachActivity: visible_outreach,
+        Report: visible_reports,
+        **_protection_finders(),
+    }
 
 
 def can_see(user: User, obj: Model, capability: Capability | None = None) -> bool:

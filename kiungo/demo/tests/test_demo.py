@@ -436,12 +436,14 @@ def wipe():
     from kiungo.messaging.models import Channel, InboundMessage, OutboundEmail, OutboundMessage
     from kiungo.network.models import Broadcast, Contact, OutreachActivity, SourceAccess
     from kiungo.protection.models import Committee, FieldVisit
+    from kiungo.reports.models import Report
 
     Committee.objects.all().delete()  # with their plans, requests and answers (PROTECT users)
     FieldVisit.objects.all().delete()
     Broadcast.objects.all().delete()  # demo/contacts.py: they hold users and areas (PROTECT)
     OutreachActivity.objects.all().delete()
     SourceAccess.objects.all().delete()
+    Report.objects.all().delete()  # demo field reports (they PROTECT their CLAs and authors)
     AlertEvent.objects.all().delete()  # the demo's history and live incident
     Alert.objects.all().delete()
     Incident.objects.all().delete()

@@ -2,7 +2,8 @@
 
 Run by every `make run`, so each step is idempotent and cheap once done: the scenario (once),
 the demo SMS channels and key contacts (routed through the console channel), the duty phones
-and duty-officer logins of the escalation chain, 30 days of incident history (once), and a
+and duty-officer logins of the escalation chain, 30 days of incident history (once), two weeks
+of field reports (once, kiungo/demo/reports.py), and a
 live incident about to escalate (kiungo/demo/live.py).
 """
 
@@ -11,7 +12,17 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kiungo.demo import channels, contacts, duty, history, live, protection, safety, scenario
+from kiungo.demo import (
+    channels,
+    contacts,
+    duty,
+    history,
+    live,
+    protection,
+    reports,
+    safety,
+    scenario,
+)
 
 
 class Command(BaseCommand):
@@ -66,6 +77,7 @@ class Command(BaseCommand):
         lines += safety.format_summary(safety.ensure(seed))
         lines += protection.ensure(seed)
         lines += contacts.format_summary(contacts.ensure(seed))
+        lines += reports.format_summary(reports.ensure(seed))
         if already and not lines:
             lines.append("Demo scenario already loaded; nothing changed.")
         elif already and not lines[0].startswith("Demo scenario already loaded"):
