@@ -14,6 +14,7 @@ waits for its 60 s lease, longer than this test.
 
 import re
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
@@ -122,7 +123,10 @@ def test_two_workers_take_each_step_and_send_each_message_once(settings, tmp_pat
     lock = threading.Lock()
     take_step, send = escalation.take_step, ConsoleTransport.send
 
+    # Each step and send takes a little while, as over a real network: otherwise the first
+    # worker can finish everything before the second has started, and nothing is proven.
     def counted_take_step(*args, **kwargs):
+        time.sleep(0.003)
         taken = take_step(*args, **kwargs)
         if taken:
             with lock:
@@ -130,6 +134,7 @@ def test_two_workers_take_each_step_and_send_each_message_once(settings, tmp_pat
         return taken
 
     def counted_send(transport, message):
+        time.sleep(0.003)
         result = send(transport, message)
         with lock:
             workers_by_task["sms"][threading.current_thread().name] += 1
