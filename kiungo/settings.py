@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kiungo.messaging",
     "kiungo.alerts",
     "kiungo.accountability",
+    "kiungo.alertnet",
     "kiungo.api",
     "kiungo.demo",
     "ninja",  # its bundled Swagger UI files, so /api/docs needs no CDN

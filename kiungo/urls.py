@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("kiungo.forces.urls")),
     path("", include("kiungo.alerts.urls")),
     path("", include("kiungo.accountability.urls")),
+    path("", include("kiungo.alertnet.urls")),
 ]
 
 if env_bool("KIUNGO_BENCH"):  # bench/intake.py's baseline view; never on otherwise

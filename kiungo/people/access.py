@@ -29,6 +29,12 @@ class Capability(StrEnum):
     RESPOND_ALERTS = "respond_alerts"  # acknowledge, record the response, close (the unit)
     VIEW_ACCOUNTABILITY = "view_accountability"  # response figures per unit, base, contingent
     VIEW_OUTBOX = "view_outbox"  # messages sent (recipients shown by label, never by number)
+    # --- Community Alert Network (kiungo/alertnet) ---
+    VIEW_NETWORK = "view_network"  # a base's network: contacts by pseudonym, radios, hotline
+    # cards, coverage, network tests and reachability, the coverage map
+    MANAGE_NETWORK = "manage_network"  # record radios, hotline cards, phones issued, returned,
+    # lost or stolen (security events); start a network test
+    MANAGE_AIRTIME = "manage_airtime"  # airtime budgets, top-ups and spending reports
 
 
 _READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
@@ -245,6 +251,7 @@ def _finder(model):
         from kiungo.alerts.models import Alert, Incident
 
         _VISIBLE.update({Alert: visible_alerts, Incident: visible_incidents})
+        _VISIBLE.update(_alertnet_finders())
     return _VISIBLE[model]
 
 
@@ -262,3 +269,75 @@ def access(user: User, model: type[Model], capability: Capability | None = None,
         return queryset.get(**lookup)
     except model.DoesNotExist:
         raise Http404 from None
+
+
+# --- Community Alert Network (kiungo/alertnet) ---------------------------------------------
+# Who: CLAs run their base's network (their unit scope covers its area of responsibility); CLA
+# managers run the networks of their region and hold the airtime budgets; early-warning
+# officers read networks and coverage (where nobody can raise an alert) but not assets;
+# administrators everything. Analysts, leadership and unit duty officers see none of it:
+# the network is a list of sources. Every object hangs on a base; a base is in scope when
+# `visible_bases(user, capability)` holds it. Pages show contacts by pseudonym only.
+ROLE_CAPABILITIES[Role.CLA] |= {Capability.VIEW_NETWORK, Capability.MANAGE_NETWORK}
+ROLE_CAPABILITIES[Role.CLA_MANAGER] |= {
+    Capability.VIEW_NETWORK,
+    Capability.MANAGE_NETWORK,
+    Capability.MANAGE_AIRTIME,
+}
+ROLE_CAPABILITIES[Role.EARLY_WARNING_OFFICER] |= {Capability.VIEW_NETWORK}
+
+
+def _on_visible_bases(model, user: User, capability: Capability):
+    return model.objects.filter(base__in=visible_bases(user, capability).values("pk"))
+
+
+def visible_radio_stations(user: User, capability=Capability.VIEW_NETWORK):
+    from kiungo.alertnet.models import RadioStation
+
+    return _on_visible_bases(RadioStation, user, capability)
+
+
+def visible_hotline_distributions(user: User, capability=Capability.VIEW_NETWORK):
+    from kiungo.alertnet.models import HotlineDistribution
+
+    return _on_visible_bases(HotlineDistribution, user, capability)
+
+
+def visible_network_tests(user: User, capability=Capability.VIEW_NETWORK):
+    from kiungo.alertnet.models import NetworkTest
+
+    return _on_visible_bases(NetworkTest, user, capability)
+
+
+def visible_issued_phones(user: User, capability=Capability.MANAGE_NETWORK):
+    from kiungo.alertnet.models import IssuedPhone
+
+    return _on_visible_bases(IssuedPhone, user, capability)
+
+
+def visible_security_events(user: User, capability=Capability.MANAGE_NETWORK):
+    from kiungo.alertnet.models import SecurityEvent
+
+    return _on_visible_bases(SecurityEvent, user, capability)
+
+
+def visible_airtime_top_ups(user: User, capability=Capability.MANAGE_AIRTIME):
+    from kiungo.alertnet.models import AirtimeTopUp
+
+    return _on_visible_bases(AirtimeTopUp, user, capability)
+
+
+def _alertnet_finders() -> dict:
+    from kiungo.alertnet import models as alertnet
+
+    return {
+        alertnet.RadioStation: visible_radio_stations,
+        alertnet.HotlineDistribution: visible_hotline_distributions,
+        alertnet.NetworkTest: visible_network_tests,
+        alertnet.IssuedPhone: visible_issued_phones,
+        alertnet.SecurityEvent: visible_security_events,
+        alertnet.AirtimeTopUp: visible_airtime_top_ups,
+    }
+
+
+# --- end of Community Alert Network ---------------------------------------------------------
