@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kiungo.alertnet.models import NetworkPolicy
-from kiungo.forces.models import Base
+from kiungo.forces.models import Base, ResponsibilityArea
 from kiungo.geography.models import Area
 from kiungo.network.models import Contact
 
@@ -94,26 +94,37 @@ class Coverage:
 
 
 def coverage_of(bases: list[Base], now: datetime | None = None) -> Coverage:
-    """The coverage of the localities of `bases` (all of one mission), in two queries per base."""
+    """The coverage of the localities of `bases` (all of one mission), in three queries."""
     result = Coverage()
     if not bases:
         return result
+    mission_id = bases[0].mission_id
     since = working_since(NetworkPolicy.of(bases[0].mission), now)
-    for base in bases:
-        rows = {area.pk: LocalityCoverage(area, base=base) for area in base_localities(base)}
-        for contact in base_contacts(base).only(
-            "home_locality_id",
-            "active",
-            "consents_to_contact",
-            "opted_out_at",
-            "phone_hash",
-            "last_heard_at",
-        ):
-            row = rows.get(contact.home_locality_id)
-            if row is None:  # lives in a larger area of the AOR, not a locality: not counted
-                continue
-            row.contacts += 1
-            row.working += is_working(contact, since)
-        result.localities.extend(rows.values())
-    result.localities.sort(key=lambda row: (row.area.name, row.area.pcode))
+    by_pk = {base.pk: base for base in bases}
+    held = list(
+        ResponsibilityArea.objects.filter(base__in=bases).values_list("base_id", "area__pcode")
+    )
+    if not held:
+        return result
+    inside = Q(pk__in=[])
+    for _base_id, pcode in held:
+        inside |= Q(pcode__startswith=pcode)
+    rows: dict[int, LocalityCoverage] = {}
+    for area in Area.objects.filter(inside, mission_id=mission_id, level=Area.Level.LOCALITY):
+        # Areas of responsibility never nest (forces.ResponsibilityArea): one base holds it.
+        base_id = next(base_id for base_id, pcode in held if area.pcode.startswith(pcode))
+        rows[area.pk] = LocalityCoverage(area, base=by_pk[base_id])
+    contacts = Contact.objects.filter(mission_id=mission_id, home_locality_id__in=list(rows))
+    for contact in contacts.only(
+        "home_locality_id",
+        "active",
+        "consents_to_contact",
+        "opted_out_at",
+        "phone_hash",
+        "last_heard_at",
+    ):
+        row = rows[contact.home_locality_id]
+        row.contacts += 1
+        row.working += is_working(contact, since)
+    result.localities = sorted(rows.values(), key=lambda row: (row.area.name, row.area.pcode))
     return result

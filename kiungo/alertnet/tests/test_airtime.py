@@ -54,7 +54,7 @@ def test_top_ups_within_the_budget_then_one_too_many_is_refused_and_not_saved(wo
 def test_a_top_up_above_the_remainder_is_refused(world, budget):
     who = contact(world, "NK-BEN-001")
     top_up(world, who, "45")
-    with pytest.raises(ValidationError, match="more than the 5.00 USD left"):
+    with pytest.raises(ValidationError, match=r"more than the 5\.00 USD left"):
         top_up(world, who, "6")
     assert AirtimeTopUp.objects.count() == 1
 

@@ -11,7 +11,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from kiungo.demo import channels, duty, history, live, scenario
+from kiungo.demo import alertnet, channels, duty, history, live, scenario
 
 
 class Command(BaseCommand):
@@ -63,6 +63,7 @@ class Command(BaseCommand):
         lines += channels.format_created(created)
         lines += duty.format_added(duty.ensure())
         lines += history.format_summary(history.ensure(seed))
+        lines += alertnet.format_summary(alertnet.ensure(seed))
         if already and not lines:
             lines.append("Demo scenario already loaded; nothing changed.")
         elif already and not lines[0].startswith("Demo scenario already loaded"):
