@@ -50,7 +50,7 @@ def test_only_active_consenting_not_opted_out_contacts_of_the_base_are_sent_the_
     assert [message.to for message in sent] == [contacts["ok"].phone, contacts["mavivi"].phone]
     assert all("NK-BEN" in message.recipient_label for message in sent)
     # In the contact's language (Swahili is not shipped: the mission's first language, French).
-    assert sent[0].text == "Kiungo : test. Repondez OK. Merci."
+    assert sent[0].text == "Kiungo : test. Répondez OK. Merci."
     assert test.closes_at - test.started_at == timedelta(hours=48)
     row = test.recipients.get(contact=contacts["mavivi"])
     assert row.locality.name == "Mavivi" and row.answered_at is None
