@@ -7,7 +7,7 @@ class AlertNetConfig(AppConfig):
     verbose_name = _("Community alert network")
 
     def ready(self):
-        from kiungo.alertnet import health, signals  # noqa: F401 -- worker task, signal
+        from kiungo.alertnet import health  # registers the worker task
         from kiungo.messaging import commands
 
         commands.register(health.NetworkTestReplies())

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from kiungo.alertnet.models import AirtimeBudget, AirtimeTopUp, IssuedPhone, SecurityEvent
 from kiungo.forces.models import Base
+from kiungo.lib.crypto import keyed_hash
 from kiungo.messaging.models import Purpose
 from kiungo.messaging.outbox import queue_email
 from kiungo.network.models import Contact
@@ -61,15 +62,17 @@ def issue_phone(
     *, base: Base, contact: Contact, model: str, imei: str, issued_on: date, by: User
 ) -> IssuedPhone:
     _same_mission(base, contact)
+    imei = normalise_imei(imei)
     phone = IssuedPhone(
         base=base,
         contact=contact,
         model=model.strip(),
-        imei=normalise_imei(imei),
+        imei=imei,
+        imei_hash=keyed_hash(imei),
         issued_on=issued_on,
         issued_by=by,
     )
-    phone.full_clean()
+    phone.full_clean()  # includes the constraint: one holder per handset at a time
     phone.save()
     return phone
 

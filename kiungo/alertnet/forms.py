@@ -111,7 +111,12 @@ class HotlineDistributionForm(BaseBoundForm):
         return _not_future(self.cleaned_data["distributed_on"], self.base)
 
     def save(self, by) -> HotlineDistribution:
-        distribution = HotlineDistribution(base=self.base, distributed_by=by, **self.cleaned_data)
+        distribution = HotlineDistribution(
+            base=self.base,
+            distributed_by=by,
+            number=self.cleaned_data["channel"].phone_number,
+            **self.cleaned_data,
+        )
         distribution.full_clean()
         distribution.save()
         return distribution

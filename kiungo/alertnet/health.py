@@ -5,9 +5,9 @@ contact of a base (coverage.reachable: active, consenting, not opted out) and re
 recipient. An answer is any SMS from a recipient within the test's window: a short test reply
 ("OK", "TEST", "RECU"...) is taken by the `NetworkTestReplies` SMS command
 (kiungo/messaging/commands.py) and goes no further; anything else from the contact is an
-alert like any other, and the alert also marks the recipient answered (a post_save signal
-on Alert, see signals.py). A short reply from a contact with no open test is not a command:
-it goes through as an alert.
+alert like any other, and counts as an answer too: the figures read it from the alerts
+(`reachability`), so intake does no extra work for network tests. A short reply from a contact
+with no open test is not a command: it goes through as an alert.
 
 Both automatic tasks run in `manage.py worker` (`network_health`, at most once a minute per
 process) and are safe with several workers:
@@ -192,13 +192,13 @@ class NetworkTestReplies:
         return recipient.pk if recipient else None
 
     def apply(self, channel, message, sender: str, recipient_id: int) -> None:
-        mark_answered(recipient_id, NetworkTestRecipient.Answer.REPLY, message.received_at)
+        mark_answered(recipient_id, message.received_at)
 
 
-def mark_answered(recipient_id: int, answer: str, at: datetime) -> bool:
-    """Record the answer (the first one counts) and that the contact was heard from."""
+def mark_answered(recipient_id: int, at: datetime) -> bool:
+    """Record the reply (the first one counts) and that the contact was heard from."""
     changed = NetworkTestRecipient.objects.filter(pk=recipient_id, answered_at__isnull=True).update(
-        answered_at=at, answer=answer
+        answered_at=at
     )
     if changed:
         contact_id = NetworkTestRecipient.objects.filter(pk=recipient_id).values("contact_id")
@@ -208,14 +208,18 @@ def mark_answered(recipient_id: int, answer: str, at: datetime) -> bool:
     return bool(changed)
 
 
-def answered_by_alert(contact_id: int, at: datetime) -> int:
-    """An alert from a tested contact within a test's window answers that test."""
-    return NetworkTestRecipient.objects.filter(
-        contact_id=contact_id,
-        answered_at__isnull=True,
-        test__started_at__lte=at,
-        test__closes_at__gt=at,
-    ).update(answered_at=at, answer=NetworkTestRecipient.Answer.ALERT)
+def with_answers(recipients):
+    """Recipients annotated with `answered`: replied to the test, or sent an SMS alert within
+    its window."""
+    from kiungo.alerts.models import Alert
+
+    alerted = Alert.objects.filter(
+        contact_id=OuterRef("contact_id"),
+        source=Alert.Source.SMS,
+        received_at__gte=OuterRef("test__started_at"),
+        received_at__lt=OuterRef("test__closes_at"),
+    )
+    return recipients.annotate(answered=Q(answered_at__isnull=False) | Exists(alerted))
 
 
 # Reachability
@@ -261,13 +265,14 @@ def reachability(base: Base, last: int = 6) -> Reachability:
     columns = [ReachColumn(test) for test in tests]
     index = {test.pk: i for i, test in enumerate(tests)}
     rows: dict[int, LocalityRow] = {}
-    for test_id, area_id, name, pcode, answered in NetworkTestRecipient.objects.filter(
-        test__in=tests
-    ).values_list("test_id", "locality_id", "locality__name", "locality__pcode", "answered_at"):
+    recipients = with_answers(NetworkTestRecipient.objects.filter(test__in=tests))
+    for test_id, area_id, name, pcode, answered in recipients.values_list(
+        "test_id", "locality_id", "locality__name", "locality__pcode", "answered"
+    ):
         row = rows.setdefault(area_id, LocalityRow(name, pcode, [Cell() for _test in tests]))
         for cell in (columns[index[test_id]].total, row.cells[index[test_id]]):
             cell.sent += 1
-            cell.answered += answered is not None
+            cell.answered += bool(answered)
     return Reachability(columns, sorted(rows.values(), key=lambda row: (row.area_name, row.pcode)))
 
 

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kiungo.forces.models import Base
 from kiungo.geography.models import Area
-from kiungo.lib.crypto import EncryptedTextField
+from kiungo.lib.crypto import EncryptedTextField, keyed_hash
 from kiungo.missions.models import Mission
 from kiungo.network.models import Contact
 
@@ -121,11 +121,15 @@ class HotlineDistribution(models.Model):
     """Cards with the mission's hotline number handed out in a locality."""
 
     base = models.ForeignKey(Base, on_delete=models.CASCADE, related_name="hotline_distributions")
+    # The number printed on the cards, kept even if its channel is later removed.
+    number = models.CharField(_("hotline number"), max_length=20)
     channel = models.ForeignKey(
         "messaging.Channel",
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
-        verbose_name=_("hotline number"),
+        verbose_name=_("channel"),
     )
     locality = models.ForeignKey(
         Area, on_delete=models.PROTECT, related_name="+", verbose_name=_("where")
@@ -134,7 +138,8 @@ class HotlineDistribution(models.Model):
     cards = models.PositiveIntegerField(_("cards handed out"))
     distributed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
+        null=True,
         related_name="+",
         verbose_name=_("by"),
     )
@@ -171,16 +176,21 @@ class IssuedPhone(models.Model):
         LOST = "lost", _("Lost")  # a security event: the phone may be in other hands
         STOLEN = "stolen", _("Stolen")  # a security event
 
-    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="issued_phones")
+    base = models.ForeignKey(Base, on_delete=models.CASCADE, related_name="issued_phones")
     contact = models.ForeignKey(
-        Contact, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued to")
+        Contact, on_delete=models.CASCADE, related_name="+", verbose_name=_("issued to")
     )
     model = models.CharField(_("model"), max_length=80)
     imei = EncryptedTextField(_("IMEI"))
+    imei_hash = models.CharField(max_length=64, editable=False)  # keyed: finds a handset
     imei_tail = models.CharField(max_length=4, editable=False)
     issued_on = models.DateField(_("issued on"))
     issued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.ISSUED
@@ -192,6 +202,13 @@ class IssuedPhone(models.Model):
         verbose_name = _("issued phone")
         verbose_name_plural = _("issued phones")
         constraints = [
+            # A handset is with one contact at a time.
+            models.UniqueConstraint(
+                fields=["imei_hash"],
+                condition=Q(status="issued"),
+                name="issuedphone_one_holder",
+                violation_error_message=_("This phone is already issued to a contact."),
+            ),
             models.CheckConstraint(
                 condition=(Q(status="issued") & Q(ended_on__isnull=True))
                 | (~Q(status="issued") & Q(ended_on__isnull=False)),
@@ -209,6 +226,7 @@ class IssuedPhone(models.Model):
 
     def save(self, *args, **kwargs):
         self.imei_tail = (self.imei or "")[-4:]
+        self.imei_hash = keyed_hash(self.imei) if self.imei else ""
         super().save(*args, **kwargs)
 
 
@@ -223,15 +241,15 @@ class SecurityEvent(models.Model):
     contact = models.ForeignKey(
         Contact, on_delete=models.CASCADE, related_name="+", verbose_name=_("contact")
     )
-    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="+")
+    base = models.ForeignKey(Base, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(_("what happened"), max_length=20, choices=Kind.choices)
     occurred_on = models.DateField(_("on"))
     circumstances = models.TextField(_("circumstances"))
     phone = models.OneToOneField(
-        IssuedPhone, on_delete=models.PROTECT, null=True, blank=True, related_name="event"
+        IssuedPhone, on_delete=models.CASCADE, null=True, blank=True, related_name="event"
     )
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     reported_at = models.DateTimeField(_("reported at"))
 
@@ -281,16 +299,20 @@ class AirtimeBudget(models.Model):
 class AirtimeTopUp(models.Model):
     """Airtime credited to a key contact's phone, paid from the base's monthly budget."""
 
-    base = models.ForeignKey(Base, on_delete=models.PROTECT, related_name="airtime_top_ups")
+    base = models.ForeignKey(Base, on_delete=models.CASCADE, related_name="airtime_top_ups")
     contact = models.ForeignKey(
-        Contact, on_delete=models.PROTECT, related_name="+", verbose_name=_("contact")
+        Contact, on_delete=models.CASCADE, related_name="+", verbose_name=_("contact")
     )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3)
     operator = models.CharField(_("operator"), max_length=40, help_text=_("e.g. Vodacom"))
     topped_up_on = models.DateField(_("date"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("by"),
     )
     recorded_at = models.DateTimeField(_("recorded at"))
 
@@ -322,7 +344,7 @@ class NetworkTest(models.Model):
     closes_at = models.DateTimeField(_("answers counted until"))
     started_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
@@ -354,18 +376,17 @@ class NetworkTest(models.Model):
 
 
 class NetworkTestRecipient(models.Model):
-    """One contact sent a network test, and whether (and how) they answered."""
+    """One contact sent a network test, and when they replied to it.
 
-    class Answer(models.TextChoices):
-        REPLY = "reply", _("Replied to the test")
-        ALERT = "alert", _("Sent an alert")
+    An alert the contact sent by SMS within the window also counts as an answer: that is read
+    from the alerts when figures are computed (health.reachability), so intake pays nothing.
+    """
 
     test = models.ForeignKey(NetworkTest, on_delete=models.CASCADE, related_name="recipients")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
     # The contact's home locality when tested: reachability per locality stays as it was.
     locality = models.ForeignKey(Area, on_delete=models.PROTECT, related_name="+")
-    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    answer = models.CharField(_("answer"), max_length=10, choices=Answer.choices, blank=True)
+    answered_at = models.DateTimeField(_("replied at"), null=True, blank=True)
 
     class Meta:
         ordering = ["test", "contact__code"]

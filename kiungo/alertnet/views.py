@@ -123,7 +123,7 @@ def base_network(request, pk: int):
         "contacts": contacts,
         "radios": RadioStation.objects.filter(base=base).select_related("locality", "contact"),
         "hotlines": HotlineDistribution.objects.filter(base=base).select_related(
-            "locality", "channel", "distributed_by"
+            "locality", "distributed_by"
         ),
         "notices": notices[:50],
         "manages": may(request.user, Capability.MANAGE_NETWORK)

@@ -77,6 +77,7 @@ def _build(rng: random.Random, now: datetime) -> Summary:
     from kiungo.alertnet import models as net
     from kiungo.demo.channels import CONTACT_TOWNS, channel_uuid
     from kiungo.forces.models import Base
+    from kiungo.lib.crypto import keyed_hash
     from kiungo.messaging.models import Channel
     from kiungo.missions.models import Mission
     from kiungo.network.models import Contact
@@ -140,6 +141,7 @@ def _build(rng: random.Random, now: datetime) -> Summary:
                 net.HotlineDistribution(
                     base=base,
                     channel=hotline,
+                    number=hotline.phone_number,
                     locality=base.locality,
                     distributed_on=today - timedelta(weeks=weeks_ago, days=rng.randint(0, 4)),
                     cards=cards,
@@ -161,6 +163,7 @@ def _build(rng: random.Random, now: datetime) -> Summary:
                 issued_by=cla.user,
             )
             phone.imei_tail = phone.imei[-4:]  # bulk_create skips save()
+            phone.imei_hash = keyed_hash(phone.imei)
             if stolen:
                 phone.status = net.IssuedPhone.Status.STOLEN
                 phone.ended_on = today - timedelta(days=12)
@@ -236,7 +239,6 @@ def _build(rng: random.Random, now: datetime) -> Summary:
                     contact=contact,
                     locality=contact.home_locality or base.locality,
                     answered_at=answered_at,
-                    answer=net.NetworkTestRecipient.Answer.REPLY if answered else "",
                 )
             )
         for contact in contacts:

@@ -159,3 +159,47 @@ def test_the_csv_is_formula_safe_and_pseudonymous(client, world, budget):
     ]
     assert ["remaining", "beni", "2026-03", "", "", "", "40.00", "USD"] in rows
     assert who.phone not in text and "Name of" not in text
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs two connections to one database"
+)
+@pytest.mark.django_db(transaction=True)
+def test_two_top_ups_at_once_cannot_spend_the_same_remainder(world, monkeypatch):
+    """Both top-ups fit the remainder alone, not together. Each waits (at most a second) for
+    the other just before reading what is spent: without the budget row lock both would read
+    0 and both be saved; with it, the second is held at the lock until the first commits."""
+    import contextlib
+    import threading
+
+    from django.db import connections
+
+    assets.set_budget(base=world.base_beni, month=MARCH, amount=Decimal("50"), currency="USD")
+    who = contact(world, "NK-BEN-001")
+    both_reading = threading.Barrier(2, timeout=1)
+    spent = assets._spent
+
+    def spent_when_both_read(base, month):
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other is held at the lock
+            both_reading.wait()
+        return spent(base, month)
+
+    monkeypatch.setattr(assets, "_spent", spent_when_both_read)
+    outcomes = []
+
+    def attempt():
+        try:
+            top_up(world, who, "30")
+            outcomes.append("saved")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["refused", "saved"]
+    assert AirtimeTopUp.objects.count() == 1

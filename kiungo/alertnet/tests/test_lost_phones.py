@@ -110,6 +110,22 @@ def test_the_report_page_records_the_event_and_shows_it_to_the_manager(client, w
     assert client.get(url).status_code == 404
 
 
+def test_a_handset_is_with_one_contact_at_a_time(world, phone):
+    other = contact(world, "NK-BEN-002")
+    issue = {
+        "base": world.base_beni,
+        "contact": other,
+        "model": "Nokia 105",
+        "imei": IMEI,
+        "issued_on": date(2026, 2, 1),
+        "by": world.users["cla"],
+    }
+    with pytest.raises(ValidationError, match="already issued"):
+        assets.issue_phone(**issue)
+    assets.return_phone(phone, on=date(2026, 1, 20))
+    assert assets.issue_phone(**issue).contact == other
+
+
 def test_returned_phones(client, world, phone):
     client.force_login(world.users["cla"])
     response = client.post(f"/network/phones/{phone.pk}/return/")

@@ -18,7 +18,7 @@ def test_share_answered_per_locality_and_test(world, mavivi, channel):
     answered = [(first, beni[0]), (first, beni[1]), (first, far), (second, beni[2])]
     for test, who in answered:
         row = test.recipients.get(contact=who)
-        health.mark_answered(row.pk, "reply", test.started_at + timedelta(hours=1))
+        health.mark_answered(row.pk, test.started_at + timedelta(hours=1))
 
     reach = health.reachability(world.base_beni)
 
@@ -53,7 +53,7 @@ def test_the_health_page_shows_the_figures(client, world, channel):
     who = contact(world, "NK-BEN-001")
     contact(world, "NK-BEN-002")
     test = health.start_test(world.base_beni, now=NOW)
-    health.mark_answered(test.recipients.get(contact=who).pk, "reply", NOW + timedelta(hours=1))
+    health.mark_answered(test.recipients.get(contact=who).pk, NOW + timedelta(hours=1))
     client.force_login(world.users["manager"])
     page = client.get(f"/network/bases/{world.base_beni.pk}/health/").content.decode()
     assert "1/2 (50%)" in page
