@@ -276,6 +276,19 @@ def reachability(base: Base, last: int = 6) -> Reachability:
     return Reachability(columns, sorted(rows.values(), key=lambda row: (row.area_name, row.pcode)))
 
 
+def latest_tests(bases: list[Base]) -> dict[int, tuple[NetworkTest, Cell]]:
+    """Each base's latest network test and its answers (base id -> (test, cell))."""
+    latest: dict[int, NetworkTest] = {}
+    for test in NetworkTest.objects.filter(base__in=bases).order_by("base_id", "-started_at"):
+        latest.setdefault(test.base_id, test)
+    cells = {test.pk: Cell() for test in latest.values()}
+    recipients = with_answers(NetworkTestRecipient.objects.filter(test__in=list(latest.values())))
+    for test_id, answered in recipients.values_list("test_id", "answered"):
+        cells[test_id].sent += 1
+        cells[test_id].answered += bool(answered)
+    return {base_id: (test, cells[test.pk]) for base_id, test in latest.items()}
+
+
 # Silent contacts
 
 SILENCE_BATCH = 200

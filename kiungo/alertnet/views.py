@@ -46,6 +46,7 @@ from kiungo.people.access import (
     visible_bases,
     visible_issued_phones,
     visible_missions,
+    visible_security_events,
 )
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -89,6 +90,9 @@ def overview(request):
     for row in coverage.localities:
         per_base[row.base.pk]["localities"] += 1
         per_base[row.base.pk]["covered"] += row.covered
+    for base_id, (test, cell) in health.latest_tests(bases).items():
+        per_base[base_id]["test"], per_base[base_id]["reached"] = test, cell
+    events = visible_security_events(request.user).filter(base__mission=mission)
     context = {
         "missions": missions,
         "mission": mission,
@@ -96,6 +100,7 @@ def overview(request):
         "per_base": per_base.values(),
         "map": coverage_map(coverage.localities),
         "policy": NetworkPolicy.of(mission),
+        "events": events.select_related("contact", "base")[:20],
     }
     return render(request, "alertnet/overview.html", context)
 

@@ -154,3 +154,14 @@ def test_issue_form_refuses_bad_input(client, world):
     assert response.status_code == 400 and not IssuedPhone.objects.exists()
     assert client.post(url, {**data, "imei": IMEI}).status_code == 302
     assert IssuedPhone.objects.get().issued_by == world.users["cla"]
+
+
+def test_the_overview_lists_security_events_to_those_who_run_networks(client, world, phone):
+    assets.report_missing(
+        phone, stolen=True, on=date(2026, 2, 1), circumstances="Roadblock", by=world.users["cla"]
+    )
+    client.force_login(world.users["manager"])
+    page = client.get("/network/").content.decode()
+    assert "Phone stolen, NK-BEN-001" in page and "Roadblock" not in page
+    client.force_login(world.users["ewo"])  # reads networks, not their assets
+    assert "Phone stolen" not in client.get("/network/").content.decode()

@@ -58,3 +58,14 @@ def test_the_health_page_shows_the_figures(client, world, channel):
     page = client.get(f"/network/bases/{world.base_beni.pk}/health/").content.decode()
     assert "1/2 (50%)" in page
     assert "Name of" not in page and who.phone not in page
+
+
+def test_the_overview_shows_each_bases_last_test(client, world, channel):
+    who = contact(world, "NK-BEN-001")
+    contact(world, "NK-BEN-002")
+    health.start_test(world.base_beni, now=NOW - timedelta(days=40))
+    test = health.start_test(world.base_beni, now=NOW)
+    health.mark_answered(test.recipients.get(contact=who).pk, NOW + timedelta(hours=1))
+    client.force_login(world.users["ewo"])
+    page = client.get("/network/").content.decode()
+    assert "2026-03-10</a>: 1/2 answered (50%)" in page
