@@ -34,6 +34,7 @@ from kiungo.network.models import Contact
 from kiungo.people.models import Role, RoleAssignment, User
 
 IMEI = re.compile(r"^[0-9]{15}$")
+CENT = Decimal("0.01")
 
 
 def normalise_imei(text: str) -> str:
@@ -320,7 +321,8 @@ def spending(base: Base, month: date) -> Spending:
     report.top_ups = list(top_ups.select_related("contact").order_by("topped_up_on", "pk"))
     report.spent = sum((top_up.amount for top_up in report.top_ups), Decimal("0"))
     report.operators = [
-        OperatorLine(row["operator"], row["count"], row["total"])
+        # SQLite sums decimals as floats: back to cents.
+        OperatorLine(row["operator"], row["count"], Decimal(str(row["total"])).quantize(CENT))
         for row in top_ups.values("operator")
         .annotate(count=Count("pk"), total=Sum("amount"))
         .order_by("operator")

@@ -158,6 +158,8 @@ def test_the_csv_is_formula_safe_and_pseudonymous(client, world, budget):
         "USD",
     ]
     assert ["remaining", "beni", "2026-03", "", "", "", "40.00", "USD"] in rows
+    assert ["operator", "beni", "2026-03", "", "", "=HYPERLINK(1)", "10.00", "USD"] not in rows
+    assert ["operator", "beni", "2026-03", "", "", "'=HYPERLINK(1)", "10.00", "USD"] in rows
     assert who.phone not in text and "Name of" not in text
 
 
