@@ -12,6 +12,7 @@ from kiungo.alertnet.tests.conftest import NOW, contact
 from kiungo.alerts.intake import IncomingSMS, receive_sms
 from kiungo.alerts.models import Alert
 from kiungo.messaging.models import InboundMessage, OutboundMessage
+from kiungo.messaging.outbox import is_gsm7
 from kiungo.network.models import Contact
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,7 @@ def test_only_active_consenting_not_opted_out_contacts_of_the_base_are_sent_the_
     assert all("NK-BEN" in message.recipient_label for message in sent)
     # In the contact's language (Swahili is not shipped: the mission's first language, French).
     assert sent[0].text == "Kiungo : test. Répondez OK. Merci."
+    assert all(is_gsm7(message.text) and len(message.text) <= 160 for message in sent)
     assert test.closes_at - test.started_at == timedelta(hours=48)
     row = test.recipients.get(contact=contacts["mavivi"])
     assert row.locality.name == "Mavivi" and row.answered_at is None

@@ -91,3 +91,12 @@ def test_the_nav_link(client, world):
     for name, shown in [("cla", True), ("ewo", True), ("analyst", False), ("duty", False)]:
         client.force_login(world.users[name])
         assert ('href="/network/"' in client.get("/").content.decode()) is shown, name
+
+
+@pytest.mark.parametrize("model", ["networkpolicy", "radiostation", "hotlinedistribution"])
+def test_admin_pages_for_administrators_only(client, world, model):
+    client.force_login(world.users["administrator"])
+    assert client.get(f"/admin/alertnet/{model}/").status_code == 200
+    assert client.get(f"/admin/alertnet/{model}/add/").status_code == 200
+    client.force_login(world.users["manager"])
+    assert client.get(f"/admin/alertnet/{model}/").status_code == 302  # to the admin login
