@@ -113,7 +113,10 @@ def base_network(request, pk: int):
     since = working_since(policy)
     coverage = coverage_of([base])
     contacts = list(
-        base_contacts(base).select_related("home_locality", "managed_by").order_by("code")
+        base_contacts(base)
+        .defer("name", "phone")  # never shown: not even decrypted
+        .select_related("home_locality")
+        .order_by("code")
     )
     for contact in contacts:
         contact.working = is_working(contact, since)
@@ -131,9 +134,7 @@ def base_network(request, pk: int):
             "locality", "distributed_by"
         ),
         "notices": notices[:50],
-        "manages": may(request.user, Capability.MANAGE_NETWORK)
-        and visible_bases(request.user, Capability.MANAGE_NETWORK).filter(pk=base.pk).exists(),
-        "airtime": visible_bases(request.user, Capability.MANAGE_AIRTIME)
+        "manages": visible_bases(request.user, Capability.MANAGE_NETWORK)
         .filter(pk=base.pk)
         .exists(),
     }
