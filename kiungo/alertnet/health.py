@@ -312,13 +312,18 @@ def _clas_of(contact: Contact) -> list[CLAProfile]:
 
 
 def silent_contacts(mission: Mission, now: datetime) -> "QuerySet[Contact]":  # noqa: F821
-    """Active, not opted-out contacts heard from longer ago than the threshold (or never)
-    that have no notice for their current silence period yet."""
+    """Active, not opted-out contacts heard from longer ago than the threshold, or never heard
+    from though a network test sent to them has closed (a contact just registered is not
+    silent yet: nothing says since when), without a notice for this silence period yet."""
     since = now - NetworkPolicy.of(mission).silence
     notices = SilenceNotice.objects.filter(contact=OuterRef("pk"))
+    missed_a_test = NetworkTestRecipient.objects.filter(
+        contact=OuterRef("pk"), test__closes_at__lte=now
+    )
+    never_heard = Q(last_heard_at__isnull=True) & Exists(missed_a_test)
     return (
         Contact.objects.filter(mission=mission, active=True, opted_out_at__isnull=True)
-        .filter(Q(last_heard_at__lt=since) | Q(last_heard_at__isnull=True))
+        .filter(Q(last_heard_at__lt=since) | never_heard)
         .exclude(
             Exists(notices.filter(last_heard_at=OuterRef("last_heard_at")))
             | Exists(notices.filter(last_heard_at__isnull=True, contact__last_heard_at=None))

@@ -64,9 +64,13 @@ def test_heard_again_then_silent_again_is_a_new_period(world, cla, channel):
     assert OutboundEmail.objects.count() == 2
 
 
-def test_never_heard_from_is_flagged_once(world, cla):
+def test_never_heard_from_is_flagged_once_a_test_went_unanswered(world, cla, channel):
     contact(world, "NK-BEN-001")
     with time_machine.travel(NOW, tick=False):
+        assert health.flag_silent_contacts() == 0  # just registered: not silent yet
+        health.start_test(world.base_beni)
+        assert health.flag_silent_contacts() == 0  # the test is still open
+    with time_machine.travel(NOW + timedelta(hours=49), tick=False):
         assert health.flag_silent_contacts() == 1
     with time_machine.travel(NOW + timedelta(days=40), tick=False):
         assert health.flag_silent_contacts() == 0
