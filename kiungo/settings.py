@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kiungo.safety",
     "kiungo.protection",
     "kiungo.reports",
+    "kiungo.alertnet",
     "kiungo.api",
     "kiungo.demo",
     "ninja",  # its bundled Swagger UI files, so /api/docs needs no CDN

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("kiungo.protection.urls")),
     path("", include("kiungo.network.urls")),
     path("", include("kiungo.reports.urls")),
+    path("", include("kiungo.alertnet.urls")),
 ]
 
 if env_bool("KIUNGO_BENCH"):  # bench/intake.py's baseline view; never on otherwise

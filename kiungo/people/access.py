@@ -49,77 +49,67 @@ class Capability(StrEnum):
     REVIEW_REPORTS = "review_reports"  # accept or return the reports of CLAs in scope
     VIEW_REPORTS = "view_reports"  # read submitted reports of the bases in scope
     VIEW_COMPLIANCE = "view_compliance"  # who reported on time, late or not at all
+    # --- Community Alert Network (kiungo/alertnet) ---
+    VIEW_NETWORK = "view_network"  # a base's network: contacts by pseudonym, radios, hotline
+    # cards, coverage, network tests and reachability, the coverage map
+    MANAGE_NETWORK = "manage_network"  # record radios, hotline cards, phones issued, returned,
+    # lost or stolen (security events); start a network test
+    MANAGE_AIRTIME = "manage_airtime"  # airtime budgets, top-ups and spending reports
 
 
-_READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
+C = Capability
+_READ = {C.VIEW_REFERENCE, C.VIEW_ALERTS}
+# Who may do what, role by role (the assignment's scope then limits it to places).
+#
+# Alerts: CLAs log what they hear; units answer for their area; the early-warning cell triages
+# and watches the whole chain. Contacts are sources at risk: only the people who keep the
+# network see them. A CLA sees and manages the contacts of their base's area (reveals only those
+# they manage: revealable_contacts); a CLA manager those of their region, may reveal identities
+# there and send broadcasts. Early-warning officers, duty officers, analysts and leadership see
+# alerts attributed to pseudonyms, never the contact list; the alert network (kiungo/alertnet)
+# is read by the early-warning cell (where nobody can raise an alert) but not its assets.
+# EXPORT_SOURCE_IDENTITIES (a bulk export of names and numbers) is held by administrators only:
+# a mission grants it to a named person by giving them the Administrator role over the areas
+# concerned. Field reports: a CLA writes their own (drafts are seen by their CLA alone), a CLA
+# manager reviews those of their region and watches compliance, HQ roles read them. CLA safety
+# (check-ins, their places, SOS) is seen by the CLA's managers and the mission's security
+# officers only. Protection plans' requests to the mission are answered by the units they are
+# addressed to and by the early-warning cell.
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.CLA: frozenset(_READ | {Capability.LOG_ALERTS}),
-    Role.CLA_MANAGER: frozenset(_READ | {Capability.VIEW_PEOPLE, Capability.LOG_ALERTS}),
+    Role.CLA: frozenset(
+        _READ
+        | {C.LOG_ALERTS, C.WRITE_REPORTS}
+        | {C.VIEW_CONTACTS, C.MANAGE_CONTACTS, C.LOG_OUTREACH}
+        | {C.VIEW_NETWORK, C.MANAGE_NETWORK}
+        | {C.VIEW_PROTECTION, C.MANAGE_PROTECTION}
+    ),
+    Role.CLA_MANAGER: frozenset(
+        _READ
+        | {C.LOG_ALERTS, C.VIEW_PEOPLE, C.MANAGE_CLAS, C.VIEW_SAFETY}
+        | {C.REVIEW_REPORTS, C.VIEW_REPORTS, C.VIEW_COMPLIANCE}
+        | {C.VIEW_CONTACTS, C.MANAGE_CONTACTS, C.LOG_OUTREACH, C.REVEAL_SOURCES}
+        | {C.SEND_BROADCASTS, C.VIEW_NETWORK, C.MANAGE_NETWORK, C.MANAGE_AIRTIME}
+        | {C.VIEW_PROTECTION, C.MANAGE_PROTECTION}
+    ),
     Role.EARLY_WARNING_OFFICER: frozenset(
         _READ
-        | {
-            Capability.LOG_ALERTS,
-            Capability.TRIAGE_ALERTS,
-            Capability.RESPOND_ALERTS,
-            Capability.VIEW_ACCOUNTABILITY,
-            Capability.VIEW_OUTBOX,
-        }
+        | {C.LOG_ALERTS, C.TRIAGE_ALERTS, C.RESPOND_ALERTS, C.VIEW_ACCOUNTABILITY, C.VIEW_OUTBOX}
+        | {C.VIEW_REPORTS, C.VIEW_NETWORK, C.VIEW_PROTECTION, C.ANSWER_PLAN_REQUESTS}
     ),
-    Role.UNIT_DUTY_OFFICER: frozenset(_READ | {Capability.RESPOND_ALERTS}),
-    Role.ANALYST: frozenset(_READ),
-    Role.LEADERSHIP: frozenset(_READ | {Capability.VIEW_PEOPLE, Capability.VIEW_ACCOUNTABILITY}),
-    Role.SECURITY_OFFICER: frozenset({Capability.VIEW_REFERENCE}),
+    Role.UNIT_DUTY_OFFICER: frozenset(_READ | {C.RESPOND_ALERTS, C.ANSWER_PLAN_REQUESTS}),
+    Role.ANALYST: frozenset(_READ | {C.VIEW_REPORTS, C.VIEW_PROTECTION}),
+    Role.LEADERSHIP: frozenset(
+        _READ
+        | {C.VIEW_PEOPLE, C.VIEW_ACCOUNTABILITY, C.VIEW_REPORTS, C.VIEW_COMPLIANCE}
+        | {C.VIEW_PROTECTION}
+    ),
+    Role.SECURITY_OFFICER: frozenset({C.VIEW_REFERENCE, C.VIEW_SAFETY}),
     Role.ADMINISTRATOR: frozenset(Capability),
 }
-# --- CLA management and safety (issue 5): who manages CLAs and who sees their safety ---
-ROLE_CAPABILITIES[Role.CLA_MANAGER] |= {Capability.MANAGE_CLAS, Capability.VIEW_SAFETY}
-ROLE_CAPABILITIES[Role.SECURITY_OFFICER] |= {Capability.VIEW_SAFETY}
-
-
-# --- Contacts and outreach (community networks) ------------------------------------------------
-# Contacts are sources at risk: only the people who keep the network see them. A CLA sees and
-# manages the contacts of their base's area and those they manage; a CLA manager those of their
-# region, and may reveal identities there and send broadcasts. A CLA may reveal only the contacts
-# they manage themselves (revealable_contacts). Early-warning officers, duty officers, analysts
-# and leadership see alerts attributed to pseudonyms, never the contact list: they need the
-# alert, not the source. EXPORT_SOURCE_IDENTITIES (a bulk export of names and numbers) is held
-# by administrators only; a mission grants it to a named person by giving them the Administrator
-# role over the areas concerned, and takes it back the same way; no other role holds it unless
-# this table is changed in code review.
-_NETWORK_KEEPER = {
-    Capability.VIEW_CONTACTS,
-    Capability.MANAGE_CONTACTS,
-    Capability.LOG_OUTREACH,
-}
-ROLE_CAPABILITIES[Role.CLA] = ROLE_CAPABILITIES[Role.CLA] | _NETWORK_KEEPER
-ROLE_CAPABILITIES[Role.CLA_MANAGER] = (
-    ROLE_CAPABILITIES[Role.CLA_MANAGER]
-    | _NETWORK_KEEPER
-    | {
-        Capability.REVEAL_SOURCES,
-        Capability.SEND_BROADCASTS,
-    }
-)
-# --- end of contacts and outreach ---------------------------------------------------------------
+del C
 
 
 # --- Field reports (kiungo/reports) -----------------------------------------------------------
-# A CLA writes their own reports (and sees only those); a CLA manager reviews those of the CLAs
-# in their areas or under their supervision and watches compliance; HQ roles read reports in
-# scope. Drafts are seen by their CLA alone.
-_REPORT_GRANTS = {
-    Role.CLA: {Capability.WRITE_REPORTS},
-    Role.CLA_MANAGER: {
-        Capability.REVIEW_REPORTS,
-        Capability.VIEW_REPORTS,
-        Capability.VIEW_COMPLIANCE,
-    },
-    Role.EARLY_WARNING_OFFICER: {Capability.VIEW_REPORTS},
-    Role.ANALYST: {Capability.VIEW_REPORTS},
-    Role.LEADERSHIP: {Capability.VIEW_REPORTS, Capability.VIEW_COMPLIANCE},
-}
-for _role, _granted in _REPORT_GRANTS.items():
-    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _granted
 
 
 def visible_reports(user: User, capability=Capability.VIEW_REPORTS):
@@ -459,6 +449,7 @@ def _app_finders() -> dict:
         OutreachActivity: visible_outreach,
         Report: visible_reports,
         **_protection_finders(),
+        **_alertnet_finders(),
     }
 
 
@@ -484,16 +475,6 @@ def access(user: User, model: type[Model], capability: Capability | None = None,
 # the mission are answered by the duty officers of the unit they are addressed to (and of the
 # units above it), and by the early-warning cell. Duty officers read the plans shared with their
 # units (visible_plans), not the committees themselves.
-_PROTECTION_GRANTS = {
-    Role.CLA: {Capability.VIEW_PROTECTION, Capability.MANAGE_PROTECTION},
-    Role.CLA_MANAGER: {Capability.VIEW_PROTECTION, Capability.MANAGE_PROTECTION},
-    Role.EARLY_WARNING_OFFICER: {Capability.VIEW_PROTECTION, Capability.ANSWER_PLAN_REQUESTS},
-    Role.UNIT_DUTY_OFFICER: {Capability.ANSWER_PLAN_REQUESTS},
-    Role.ANALYST: {Capability.VIEW_PROTECTION},
-    Role.LEADERSHIP: {Capability.VIEW_PROTECTION},
-}
-for _role, _granted in _PROTECTION_GRANTS.items():
-    ROLE_CAPABILITIES[_role] = ROLE_CAPABILITIES[_role] | _granted
 
 
 def visible_committees(user: User, capability=Capability.VIEW_PROTECTION):
@@ -575,3 +556,66 @@ def _protection_finders() -> dict:
 
 
 # --- End of protection ------------------------------------------------------------------------
+# --- Community Alert Network (kiungo/alertnet) ---------------------------------------------
+# Who: CLAs run their base's network (their unit scope covers its area of responsibility); CLA
+# managers run the networks of their region and hold the airtime budgets; early-warning
+# officers read networks and coverage (where nobody can raise an alert) but not assets;
+# administrators everything. Analysts, leadership and unit duty officers see none of it:
+# the network is a list of sources. Every object hangs on a base; a base is in scope when
+# `visible_bases(user, capability)` holds it. Pages show contacts by pseudonym only.
+
+
+def _on_visible_bases(model, user: User, capability: Capability):
+    return model.objects.filter(base__in=visible_bases(user, capability).values("pk"))
+
+
+def visible_radio_stations(user: User, capability=Capability.VIEW_NETWORK):
+    from kiungo.alertnet.models import RadioStation
+
+    return _on_visible_bases(RadioStation, user, capability)
+
+
+def visible_hotline_distributions(user: User, capability=Capability.VIEW_NETWORK):
+    from kiungo.alertnet.models import HotlineDistribution
+
+    return _on_visible_bases(HotlineDistribution, user, capability)
+
+
+def visible_network_tests(user: User, capability=Capability.VIEW_NETWORK):
+    from kiungo.alertnet.models import NetworkTest
+
+    return _on_visible_bases(NetworkTest, user, capability)
+
+
+def visible_issued_phones(user: User, capability=Capability.MANAGE_NETWORK):
+    from kiungo.alertnet.models import IssuedPhone
+
+    return _on_visible_bases(IssuedPhone, user, capability)
+
+
+def visible_security_events(user: User, capability=Capability.MANAGE_NETWORK):
+    from kiungo.alertnet.models import SecurityEvent
+
+    return _on_visible_bases(SecurityEvent, user, capability)
+
+
+def visible_airtime_top_ups(user: User, capability=Capability.MANAGE_AIRTIME):
+    from kiungo.alertnet.models import AirtimeTopUp
+
+    return _on_visible_bases(AirtimeTopUp, user, capability)
+
+
+def _alertnet_finders() -> dict:
+    from kiungo.alertnet import models as alertnet
+
+    return {
+        alertnet.RadioStation: visible_radio_stations,
+        alertnet.HotlineDistribution: visible_hotline_distributions,
+        alertnet.NetworkTest: visible_network_tests,
+        alertnet.IssuedPhone: visible_issued_phones,
+        alertnet.SecurityEvent: visible_security_events,
+        alertnet.AirtimeTopUp: visible_airtime_top_ups,
+    }
+
+
+# --- end of Community Alert Network ---------------------------------------------------------

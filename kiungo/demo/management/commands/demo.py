@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from kiungo.demo import (
+    alertnet,
     channels,
     contacts,
     duty,
@@ -78,6 +79,7 @@ class Command(BaseCommand):
         lines += protection.ensure(seed)
         lines += contacts.format_summary(contacts.ensure(seed))
         lines += reports.format_summary(reports.ensure(seed))
+        lines += alertnet.format_summary(alertnet.ensure(seed))
         if already and not lines:
             lines.append("Demo scenario already loaded; nothing changed.")
         elif already and not lines[0].startswith("Demo scenario already loaded"):

@@ -25,6 +25,7 @@ HASHED = {
     ("people.CLAProfile", "phone"): "phone_hash",
     ("messaging.InboundMessage", "sender"): "sender_hash",
     ("messaging.OutboundMessage", "to"): "to_hash",
+    ("alertnet.IssuedPhone", "imei"): "imei_hash",
 }
 # Hashes copied from another row's hash rather than computed from a value of their own.
 COPIED = {("alerts.Alert", "sender_hash"): "the hash of the alert's inbound SMS sender"}
