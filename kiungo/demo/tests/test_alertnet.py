@@ -1,12 +1,6 @@
 """The demo's alert networks: there, consistent with the rules, idempotent, pseudonymous."""
 
-from io import StringIO
-
-import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Sum
-from django.test import override_settings
 
 from kiungo.alertnet import assets
 from kiungo.alertnet.coverage import coverage_of
@@ -20,26 +14,6 @@ from kiungo.alertnet.models import (
 )
 from kiungo.demo import alertnet
 from kiungo.forces.models import Base
-from kiungo.missions.models import Mission
-
-
-@pytest.fixture(scope="module")
-def demo_output(django_db_setup, django_db_blocker):
-    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=hashers),
-        transaction.atomic(),
-    ):
-        out = StringIO()
-        call_command("demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def monusco(demo_output, db):
-    return Mission.objects.get(code="MONUSCO")
 
 
 def test_the_summary_line(demo_output):

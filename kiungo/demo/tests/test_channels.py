@@ -3,10 +3,7 @@
 import base64
 from io import StringIO
 
-import pytest
 from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 
 from kiungo.alerts.intake import IncomingSMS, receive_sms
@@ -16,28 +13,7 @@ from kiungo.forces.models import DutyPhone
 from kiungo.lib.phones import to_e164
 from kiungo.messaging.models import Channel
 from kiungo.messaging.outbox import notification_channel, reply_channel
-from kiungo.missions.models import Mission
 from kiungo.network.models import Contact
-
-
-@pytest.fixture(scope="module")
-def demo_output(django_db_setup, django_db_blocker):
-    """The demo loaded once for the module; each test runs in a savepoint inside it."""
-    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=hashers),
-        transaction.atomic(),
-    ):
-        out = StringIO()
-        call_command("demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def monusco(demo_output, db):
-    return Mission.objects.get(code="MONUSCO")
 
 
 def test_one_channel_of_each_kind_with_a_fixed_uuid_and_the_documented_secrets(monusco):

@@ -7,7 +7,6 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import Count
 from django.test import override_settings
 
@@ -38,16 +37,6 @@ MODELS = [
 # The real password hasher is slow on purpose; the fixture and the login test agree on this one.
 def fast_hashers():
     return override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
-
-
-@pytest.fixture(scope="module")
-def demo_output(django_db_setup, django_db_blocker):
-    """Load the scenario once; every test runs in a savepoint inside this transaction."""
-    with django_db_blocker.unblock(), fast_hashers(), transaction.atomic():
-        out = StringIO()
-        call_command("demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -1,32 +1,13 @@
 """The demo's field reports (kiungo/demo/reports.py), on the demo scenario loaded once."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count, F
-from django.test import override_settings
 from django.urls import reverse
 
 from kiungo.demo import reports as demo_reports
 from kiungo.people.models import CLAProfile, User
 from kiungo.reports.compliance import State
 from kiungo.reports.models import DistributionList, Kind, Report, ReportingSchedule, Status
-
-
-@pytest.fixture(scope="module")
-def demo_output(django_db_setup, django_db_blocker):
-    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=hashers),
-        transaction.atomic(),
-    ):
-        out = StringIO()
-        call_command("demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

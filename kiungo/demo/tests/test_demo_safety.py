@@ -3,44 +3,25 @@ worker, an open SOS, absences leaving a base below two, a planned rotation, the 
 login. Loaded once for the module (tests roll back to it)."""
 
 from datetime import timedelta
-from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
-from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from kiungo.demo import safety as demo_safety
 from kiungo.demo.scenario import DEMO_PASSWORD
 from kiungo.messaging.models import OutboundEmail, Purpose
-from kiungo.missions.models import Mission
 from kiungo.people.access import visible_alarms, visible_bases, visible_check_ins
 from kiungo.people.deployment import local_today, presence
 from kiungo.people.models import Absence, Role, Rotation, User
 from kiungo.safety.escalation import escalate_missed_check_ins
 from kiungo.safety.models import Alarm, CheckIn, CheckInPolicy, SafetyStatus
 
-HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(scope="module")
-def loaded(django_db_setup, django_db_blocker):
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=HASHERS),
-        transaction.atomic(),
-    ):
-        out = StringIO()
-        call_command("demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
-
 
 @pytest.fixture
-def monusco(loaded, db):
-    return Mission.objects.get(code="MONUSCO")
+def loaded(demo_output):
+    return demo_output
 
 
 def test_the_output_tells_what_was_loaded(loaded):
@@ -69,7 +50,7 @@ def test_the_worker_escalates_the_overdue_cla_to_the_manager(monusco):
 
 
 def test_the_security_officer_login_sees_the_open_sos(monusco):
-    with override_settings(PASSWORD_HASHERS=HASHERS):
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         user = authenticate(username="security", password=DEMO_PASSWORD)
     assert user is not None
     assert user.role_assignments.get().role == Role.SECURITY_OFFICER

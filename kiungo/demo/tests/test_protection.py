@@ -1,39 +1,13 @@
 """The demo's protection committees, plans, plan requests and field visits."""
 
-from io import StringIO
-
-import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 
 from kiungo.demo import protection
-from kiungo.missions.models import Mission
 from kiungo.people.access import visible_committees, visible_plan_requests
 from kiungo.people.models import User
 from kiungo.protection.dates import mission_today
 from kiungo.protection.models import Committee, FollowUpAction, MitigationMeasure, ProtectionPlan
 from kiungo.protection.selectors import field_visits, plans_past_review
-
-
-@pytest.fixture(scope="module")
-def demo_output(django_db_setup, django_db_blocker):
-    hashers = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    with (
-        django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=hashers),
-        transaction.atomic(),
-    ):
-        out = StringIO()
-        call_command("demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
-
-
-@pytest.fixture
-def monusco(demo_output, db):
-    return Mission.objects.get(code="MONUSCO")
 
 
 def test_committees_have_one_active_plan_each_with_threats(monusco, demo_output):
