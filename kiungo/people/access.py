@@ -49,6 +49,9 @@ class Capability(StrEnum):
     REVIEW_REPORTS = "review_reports"  # accept or return the reports of CLAs in scope
     VIEW_REPORTS = "view_reports"  # read submitted reports of the bases in scope
     VIEW_COMPLIANCE = "view_compliance"  # who reported on time, late or not at all
+    # Consolidated reports (kiungo/reports/consolidated.py): see the block "Consolidated reports".
+    EDIT_CONSOLIDATED = "edit_consolidated"  # write the mission-wide report's summary
+    DISTRIBUTE_CONSOLIDATED = "distribute_consolidated"  # send it to the distribution lists
 
 
 _READ = {Capability.VIEW_REFERENCE, Capability.VIEW_ALERTS}
@@ -159,6 +162,26 @@ def own_reports(user: User):
 
 
 # --- end of field reports ----------------------------------------------------------------------
+
+
+# --- Consolidated reports (kiungo/reports/consolidated.py) -------------------------------------
+# Everyone who reads reports sees the consolidated report, limited to their scope (a CLA manager
+# sees their region's part). Only whole-mission holders edit its summary (the early-warning cell
+# and leadership) or distribute it (the early-warning cell); administrators hold every capability.
+ROLE_CAPABILITIES[Role.EARLY_WARNING_OFFICER] |= {
+    Capability.EDIT_CONSOLIDATED,
+    Capability.DISTRIBUTE_CONSOLIDATED,
+}
+ROLE_CAPABILITIES[Role.LEADERSHIP] |= {Capability.EDIT_CONSOLIDATED}
+
+
+def holds_whole_mission(user: User, capability: Capability, mission_id: int) -> bool:
+    """Whether the user holds `capability` over the whole mission (not only some areas)."""
+    s = scope(user, capability)
+    return s.everything or mission_id in s.missions
+
+
+# --- end of consolidated reports ---------------------------------------------------------------
 
 
 @dataclass

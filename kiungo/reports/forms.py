@@ -267,3 +267,27 @@ class ComplianceFilterForm(forms.Form):
         end = min(end, today)
         days = self.PERIODS.get(data.get("days") or "14", 14)
         return end - timedelta(days=days - 1), end
+
+
+class ConsolidatedForm(forms.Form):
+    """Which consolidated report: its type and a day of its period (today by default)."""
+
+    kind = forms.ChoiceField(
+        label=_("Report type"),
+        choices=[(Kind.DAILY, Kind.DAILY.label), (Kind.WEEKLY, Kind.WEEKLY.label)],
+        required=False,
+    )
+    day = forms.DateField(
+        label=_("Day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class SummaryForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Summary"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
