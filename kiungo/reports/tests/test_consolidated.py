@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kiungo.alerts import response
+from kiungo.alerts.taxonomy import Threat
 from kiungo.lib.testing import check_matrix
 from kiungo.people.models import CLAProfile, Deployment, User
 from kiungo.reports import consolidated, writing
@@ -56,10 +57,9 @@ def test_lists_every_submitted_report_of_the_day_and_the_days_incidents(
         there.incident.reference,
     }
     assert c.alert_count == 2
-    assert (
-        dict(c.alerts_by_threat) == {"Attack on civilians": 1, "Abduction": 1}
-        or len(c.alerts_by_threat) == 2
-    )
+    threats = dict(Threat.choices)
+    assert dict(c.alerts_by_threat) == {threats["attack"]: 1, threats["abduction"]: 1}
+    assert dict(c.incidents_by_threat) == {threats["attack"]: 1, threats["abduction"]: 1}
     line = next(line for line in c.incidents if line.incident == here.incident)
     assert line.place == world.beni.name and line.unit == world.company_beni.name
     assert line.state == "Awaiting acknowledgement"
