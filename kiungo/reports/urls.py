@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kiungo.reports import consolidated_views, dashboard, views
+from kiungo.reports import consolidated_views, dashboard, search_views, views
 
 urlpatterns = [
     path("reports/", views.report_list, name="reports"),
@@ -29,6 +29,7 @@ urlpatterns = [
         consolidated_views.consolidated_send,
         name="reports-consolidated-send",
     ),
+    path("search/", search_views.search_page, name="search"),
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/v<int:number>/", views.report_version, name="report-version"),
     path("reports/<int:pk>/edit/", views.edit_report, name="report-edit"),
