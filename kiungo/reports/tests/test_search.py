@@ -121,3 +121,22 @@ def test_permission_matrix(client, world):
     }
     check_matrix(client, world, reverse("search") + "?q=x", readers)
     assert Report.objects.count() == 0
+
+
+def test_the_index_triggers_survive_the_migrations():
+    """On SQLite, a later migration that rebuilds reports_report or alerts_alert (Django copies
+    the table) drops its triggers: the index would silently go stale. Re-create them then."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite triggers")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%fts%'"
+        )
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {
+        f"{table}_fts_{event}"
+        for table in ("reports_report", "alerts_alert")
+        for event in ("insert", "update", "delete")
+    }
