@@ -7,6 +7,7 @@ what the user may not open. Drafts are found only by their own CLA (visible_repo
 """
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
@@ -48,9 +49,9 @@ def _words(text: str) -> list[str]:
 # Constant SQL: the user's words are only ever a parameter.
 POSTGRES_SQL = {
     "reports_report": "SELECT id FROM reports_report WHERE to_tsvector('simple'::regconfig, "
-    "sections) @@ plainto_tsquery('simple'::regconfig, %s)",
-    "alerts_alert": "SELECT id FROM alerts_alert WHERE to_tsvector('simple'::regconfig, text) "
-    "@@ plainto_tsquery('simple'::regconfig, %s)",
+    "kiungo_report_text(sections)) @@ to_tsquery('simple'::regconfig, %s)",
+    "alerts_alert": "SELECT id FROM alerts_alert WHERE to_tsvector('simple'::regconfig, "
+    "kiungo_fold(text)) @@ to_tsquery('simple'::regconfig, %s)",
 }
 SQLITE_SQL = {
     "reports_report": "SELECT rowid FROM reports_report_fts WHERE reports_report_fts MATCH %s",
@@ -58,12 +59,19 @@ SQLITE_SQL = {
 }
 
 
-def _matching(table: str, text: str) -> RawSQL:
-    """The ids of `table` rows ("reports_report" or "alerts_alert") whose text has every word
-    of `text` (words taken as prefixes on SQLite)."""
-    words = _words(text)
+def _fold(word: str) -> str:
+    """Lower case without accents, as the PostgreSQL index folds (kiungo_fold)."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _matching(table: str, words: list[str]) -> RawSQL:
+    """The ids of `table` rows ("reports_report" or "alerts_alert") whose text has every one
+    of `words`, each as a prefix."""
     if connection.vendor == "postgresql":
-        return RawSQL(POSTGRES_SQL[table], [" ".join(words)])  # noqa: S611 (constant SQL)
+        # Words are letters, digits and "_" only (WORD): no tsquery operator can get in.
+        query = " & ".join(f"{_fold(word)}:*" for word in words)
+        return RawSQL(POSTGRES_SQL[table], [query])  # noqa: S611 (constant SQL)
     # FTS5 query syntax: each word quoted (no operator can be injected), as a prefix.
     query = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
     return RawSQL(SQLITE_SQL[table], [query])  # noqa: S611 (constant SQL)
@@ -72,13 +80,16 @@ def _matching(table: str, text: str) -> RawSQL:
 def search(user, criteria: Criteria) -> Results:
     c = criteria
     reports = alerts = None
+    words = _words(c.text)
+    if c.text.strip() and not words:  # only punctuation: nothing can match
+        return Results([], [], False, False)
     wants_reports = c.type != ALERT and (
         may(user, Capability.VIEW_REPORTS) or may(user, Capability.WRITE_REPORTS)
     )
     if wants_reports:
         reports = visible_reports(user).select_related("base", "cla", "mission")
-        if c.text:
-            reports = reports.filter(pk__in=_matching("reports_report", c.text))
+        if words:
+            reports = reports.filter(pk__in=_matching("reports_report", words))
         if c.type:
             reports = reports.filter(kind=c.type)
         if c.area is not None:
@@ -102,8 +113,8 @@ def search(user, criteria: Criteria) -> Results:
     # Alerts name no armed actor: a search by actor finds reports only.
     if c.type in ("", ALERT) and c.actor is None and may(user, Capability.VIEW_ALERTS):
         alerts = visible_alerts(user).select_related("area", "mission", "incident")
-        if c.text:
-            alerts = alerts.filter(pk__in=_matching("alerts_alert", c.text))
+        if words:
+            alerts = alerts.filter(pk__in=_matching("alerts_alert", words))
         if c.area is not None:
             alerts = alerts.filter(area__pcode__startswith=c.area.pcode)
         if c.base is not None:

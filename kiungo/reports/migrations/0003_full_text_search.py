@@ -2,8 +2,8 @@
 
 SQLite: FTS5 tables (accent-insensitive unicode61 tokenizer) whose rowid is the report's or
 alert's id, filled by triggers from the section texts (json_each decodes the JSON) and the alert
-text. PostgreSQL: GIN expression indexes on to_tsvector('simple', ...) (to_tsvector of a jsonb
-indexes its string values). kiungo.reports.search queries them.
+text. PostgreSQL: GIN expression indexes on to_tsvector('simple', ...) of the texts folded to
+lower case without accents (two small IMMUTABLE SQL functions). kiungo.reports.search queries them.
 """
 
 from django.db import migrations
@@ -43,15 +43,27 @@ SQLITE_BACKWARD = [
     "DROP TRIGGER IF EXISTS reports_report_fts_insert",
     "DROP TABLE IF EXISTS reports_report_fts",
 ]
+# kiungo_fold: lower case without the accents of the mission languages written in Latin script,
+# so that "deplaces" finds "déplacés" (as SQLite's remove_diacritics does); IMMUTABLE, for the
+# expression indexes. kiungo_report_text: a report's section texts (the JSON's values only).
+FOLD_FROM = "àáâäãåçèéêëìíîïñòóôöõùúûüýÿ"
+FOLD_TO = "aaaaaaceeeeiiiinooooouuuuyy"
 POSTGRES_FORWARD = [
+    "CREATE FUNCTION kiungo_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE "
+    f"AS $$ SELECT translate(lower(t), '{FOLD_FROM}', '{FOLD_TO}') $$",
+    "CREATE FUNCTION kiungo_report_text(s jsonb) RETURNS text LANGUAGE sql IMMUTABLE "
+    "PARALLEL SAFE AS $$ SELECT kiungo_fold(coalesce(string_agg(value, ' '), '')) "
+    "FROM jsonb_each_text(s) $$",
     "CREATE INDEX reports_report_fts ON reports_report "
-    "USING gin (to_tsvector('simple'::regconfig, sections))",
+    "USING gin (to_tsvector('simple'::regconfig, kiungo_report_text(sections)))",
     "CREATE INDEX alerts_alert_fts ON alerts_alert "
-    "USING gin (to_tsvector('simple'::regconfig, text))",
+    "USING gin (to_tsvector('simple'::regconfig, kiungo_fold(text)))",
 ]
 POSTGRES_BACKWARD = [
     "DROP INDEX IF EXISTS alerts_alert_fts",
     "DROP INDEX IF EXISTS reports_report_fts",
+    "DROP FUNCTION IF EXISTS kiungo_report_text(jsonb)",
+    "DROP FUNCTION IF EXISTS kiungo_fold(text)",
 ]
 
 
