@@ -62,6 +62,13 @@ bench: install
 	$(MAKE) bench-intake
 	$(MAKE) bench-escalation
 
+# Time to assemble the MONUSCO consolidated daily report of the demo and to produce its PDF
+# and DOCX (median of BENCH_RUNS, default 5; SQLite); writes docs/benchmarks.md. See
+# bench/consolidated.py.
+.PHONY: bench-consolidated
+bench-consolidated: install
+	$(PY) bench/consolidated.py
+
 # Surge and crash tests (gunicorn SIGKILL, PostgreSQL crash) on SQLite and PostgreSQL: lost = 0
 # and duplicated = 0 for each; writes docs/reliability.md. See bench/reliability.py. Then the
 # worker crash and disk-full tests (bench/reliability_worker.py), when present.

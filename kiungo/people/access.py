@@ -55,6 +55,9 @@ class Capability(StrEnum):
     MANAGE_NETWORK = "manage_network"  # record radios, hotline cards, phones issued, returned,
     # lost or stolen (security events); start a network test
     MANAGE_AIRTIME = "manage_airtime"  # airtime budgets, top-ups and spending reports
+    # Consolidated reports (kiungo/reports/consolidated.py): see the block "Consolidated reports".
+    EDIT_CONSOLIDATED = "edit_consolidated"  # write the mission-wide report's summary
+    DISTRIBUTE_CONSOLIDATED = "distribute_consolidated"  # send it to the distribution lists
 
 
 C = Capability
@@ -94,14 +97,15 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.EARLY_WARNING_OFFICER: frozenset(
         _READ
         | {C.LOG_ALERTS, C.TRIAGE_ALERTS, C.RESPOND_ALERTS, C.VIEW_ACCOUNTABILITY, C.VIEW_OUTBOX}
-        | {C.VIEW_REPORTS, C.VIEW_NETWORK, C.VIEW_PROTECTION, C.ANSWER_PLAN_REQUESTS}
+        | {C.VIEW_REPORTS, C.EDIT_CONSOLIDATED, C.DISTRIBUTE_CONSOLIDATED}
+        | {C.VIEW_NETWORK, C.VIEW_PROTECTION, C.ANSWER_PLAN_REQUESTS}
     ),
     Role.UNIT_DUTY_OFFICER: frozenset(_READ | {C.RESPOND_ALERTS, C.ANSWER_PLAN_REQUESTS}),
     Role.ANALYST: frozenset(_READ | {C.VIEW_REPORTS, C.VIEW_PROTECTION}),
     Role.LEADERSHIP: frozenset(
         _READ
         | {C.VIEW_PEOPLE, C.VIEW_ACCOUNTABILITY, C.VIEW_REPORTS, C.VIEW_COMPLIANCE}
-        | {C.VIEW_PROTECTION}
+        | {C.EDIT_CONSOLIDATED, C.VIEW_PROTECTION}
     ),
     Role.SECURITY_OFFICER: frozenset({C.VIEW_REFERENCE, C.VIEW_SAFETY}),
     Role.ADMINISTRATOR: frozenset(Capability),
@@ -149,6 +153,21 @@ def own_reports(user: User):
 
 
 # --- end of field reports ----------------------------------------------------------------------
+
+
+# --- Consolidated reports (kiungo/reports/consolidated.py) -------------------------------------
+# Everyone who reads reports sees the consolidated report, limited to their scope (a CLA manager
+# sees their region's part). Only whole-mission holders edit its summary (the early-warning cell
+# and leadership) or distribute it (the early-warning cell): see ROLE_CAPABILITIES.
+
+
+def holds_whole_mission(user: User, capability: Capability, mission_id: int) -> bool:
+    """Whether the user holds `capability` over the whole mission (not only some areas)."""
+    s = scope(user, capability)
+    return s.everything or mission_id in s.missions
+
+
+# --- end of consolidated reports ---------------------------------------------------------------
 
 
 @dataclass

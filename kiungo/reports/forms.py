@@ -267,3 +267,80 @@ class ComplianceFilterForm(forms.Form):
         end = min(end, today)
         days = self.PERIODS.get(data.get("days") or "14", 14)
         return end - timedelta(days=days - 1), end
+
+
+class ConsolidatedForm(forms.Form):
+    """Which consolidated report: its type and a day of its period (today by default)."""
+
+    kind = forms.ChoiceField(
+        label=_("Report type"),
+        choices=[(Kind.DAILY, Kind.DAILY.label), (Kind.WEEKLY, Kind.WEEKLY.label)],
+        required=False,
+    )
+    day = forms.DateField(
+        label=_("Day"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class SummaryForm(forms.Form):
+    summary = forms.CharField(
+        label=_("Summary"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+    )
+
+
+class SearchForm(forms.Form):
+    """What to look for in reports and alerts; the choices are the user's places only."""
+
+    q = forms.CharField(label=_("Words"), required=False, max_length=200)
+    area = forms.ChoiceField(label=_("Area"), required=False)
+    base = forms.ChoiceField(label=_("Base"), required=False)
+    first_day = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    last_day = forms.DateField(
+        label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    type = forms.ChoiceField(label=_("Type"), required=False)
+    threat = forms.ChoiceField(label=_("Threat"), required=False)
+    actor = forms.ChoiceField(label=_("Armed actor"), required=False)
+
+    def __init__(self, *args, areas, bases, actors, **kwargs):
+        from kiungo.alerts.taxonomy import Threat
+
+        super().__init__(*args, **kwargs)
+        self.areas = {str(a.pk): a for a in areas}
+        self.bases = {str(b.pk): b for b in bases}
+        self.actors = {str(a.pk): a for a in actors}
+        everything = [("", _("All"))]
+        self.fields["area"].choices = everything + [(k, a.name) for k, a in self.areas.items()]
+        self.fields["base"].choices = everything + [(k, b.name) for k, b in self.bases.items()]
+        self.fields["actor"].choices = everything + [(k, a.name) for k, a in self.actors.items()]
+        self.fields["type"].choices = [*everything, *Kind.choices, ("alert", _("Alerts"))]
+        self.fields["threat"].choices = [*everything, *Threat.choices]
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_day"), data.get("last_day")
+        if first and last and first > last:
+            raise forms.ValidationError(_("The period ends before it starts."))
+        return data
+
+    def criteria(self):
+        from kiungo.reports.search import Criteria
+
+        data = self.cleaned_data
+        return Criteria(
+            text=data.get("q", ""),
+            area=self.areas.get(data.get("area") or ""),
+            base=self.bases.get(data.get("base") or ""),
+            first_day=data.get("first_day"),
+            last_day=data.get("last_day"),
+            type=data.get("type") or "",
+            threat=data.get("threat") or "",
+            actor=self.actors.get(data.get("actor") or ""),
+        )

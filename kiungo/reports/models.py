@@ -487,3 +487,75 @@ class Notice(models.Model):
 
     def __str__(self):
         return f"{self.what} {self.kind} {self.period_start}"
+
+
+class ConsolidatedReport(models.Model):
+    """The editable part of a mission's consolidated daily (or weekly) report: its summary,
+    and how many times it was distributed. The rest is assembled from the period's reports,
+    alerts and incidents each time it is shown (kiungo.reports.consolidated)."""
+
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="consolidated")
+    kind = models.CharField(
+        _("report type"), max_length=10, choices=[c for c in Kind.choices if c[0] != Kind.FLASH]
+    )
+    period_start = models.DateField(_("period from"))
+    summary = models.TextField(_("summary"), blank=True)
+    edited_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("summary edited by"),
+    )
+    edited_at = models.DateTimeField(_("summary edited"), null=True, blank=True)
+    # Distribution rounds done: the send action claims the next round by a conditional UPDATE
+    # on this number, so a double click or two officers at once send once.
+    sent_rounds = models.PositiveSmallIntegerField(_("times distributed"), default=0)
+
+    class Meta:
+        ordering = ["mission", "kind", "-period_start"]
+        verbose_name = _("consolidated report")
+        verbose_name_plural = _("consolidated reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "kind", "period_start"], name="consolidated_one_per_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=["daily", "weekly"]), name="consolidated_periodic_only"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.mission} {self.kind} {self.period_start}"
+
+
+class ConsolidatedDelivery(models.Model):
+    """One e-mail of a consolidated report's distribution round to a list's address."""
+
+    consolidated = models.ForeignKey(
+        ConsolidatedReport, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    round = models.PositiveSmallIntegerField(_("round"))
+    distribution = models.ForeignKey(
+        DistributionList,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("distribution list"),
+    )
+    email = models.OneToOneField(
+        "messaging.OutboundEmail", on_delete=models.CASCADE, related_name="consolidated_delivery"
+    )
+    sent_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("sent by")
+    )
+    queued_at = models.DateTimeField(_("queued"))
+
+    class Meta:
+        ordering = ["consolidated", "round", "pk"]
+        verbose_name = _("consolidated report delivery")
+        verbose_name_plural = _("consolidated report deliveries")
+
+    def __str__(self):
+        return f"{self.consolidated_id} r{self.round} -> {self.email_id}"
