@@ -1035,7 +1035,7 @@ def profile_stages(requests: int, data: dict, port: int) -> dict:
             stages.wrap(TRANSPORTS[kind], "verify", "verify signature")
             stages.wrap(TRANSPORTS[kind], "parse_inbound", "parse request")
             stages.wrap(views, "store_sms", "store (the INSERT)")
-            stages.wrap(intake, "process", "worker: file one message")
+            stages.wrap(intake, "process_batch", "worker: file one message (a batch of one)")
             stages.wrap(intake, "understand", "worker: understand + place")
             stages.wrap(incidents, "attach", "worker: group into incident (save alert)")
             client = Client()
