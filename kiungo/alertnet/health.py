@@ -19,7 +19,6 @@ process) and are safe with several workers:
 """
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -405,17 +404,10 @@ def _email_cla(mission: Mission, cla: CLAProfile, contacts: list[Contact], now: 
 
 # The worker task
 
-PASS_EVERY = 60.0  # seconds: health work is counted in days; no need to poll every second
-_next_pass = 0.0
 
-
-@worker.register
+@worker.register(every=60)  # health work is counted in days: no need to poll every second
 def network_health() -> bool:
-    """Scheduled network tests and silent-contact notices (at most once a minute here)."""
-    global _next_pass
-    if time.monotonic() < _next_pass:
-        return False
-    _next_pass = time.monotonic() + PASS_EVERY
+    """Scheduled network tests and silent-contact notices."""
     started = run_scheduled_tests()
     flagged = flag_silent_contacts()
     if started or flagged:

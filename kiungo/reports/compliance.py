@@ -376,11 +376,13 @@ def missing_message(mission, kind: str, start: date, clas: list[CLAProfile]) -> 
     return subject, "\n".join(lines)
 
 
-@worker.register
+# Deadlines are set to the minute: once a minute per worker is enough (a pass of the notices
+# costs about 16 queries; every second, that was most of an idle worker's work).
+@worker.register(every=60)
 def remind_reporters():
     return send_reminders()
 
 
-@worker.register
+@worker.register(every=60)
 def report_missing_to_managers():
     return tell_managers()

@@ -65,7 +65,7 @@ class Command(BaseCommand):
         # Tasks first: the messages an escalation queues go out in the same pass. A task that
         # did something (returns a true value) may have more to do: no pause after this pass.
         busy = False
-        for task in worker.registered():
+        for task in worker.due():
             try:
                 busy = bool(task()) or busy
             except Exception:
