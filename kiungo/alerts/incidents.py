@@ -42,7 +42,7 @@ def open_incident_for(alert: Alert) -> Incident | None:
             last_reported_at__gte=alert.occurred_at - CORROBORATION_WINDOW,
         )
         .annotate(same_source=same_source)  # folded in: one query, not two
-        .select_related("level", "unit", "base")
+        .select_related("level")  # the unit and base are read only when a joining alert reroutes
         .order_by("-last_reported_at")
         .first()
     )

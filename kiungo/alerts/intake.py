@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -36,6 +35,7 @@ from kiungo.geography.models import Area
 from kiungo.lib import worker
 from kiungo.lib.crypto import keyed_hash
 from kiungo.lib.phones import to_e164
+from kiungo.lib.write_lock import write_promptly
 from kiungo.messaging import commands
 from kiungo.messaging.models import RAW_LIMIT, Channel, InboundMessage
 from kiungo.missions.models import AlertLevel, EscalationStep, Mission
@@ -78,22 +78,26 @@ def store_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, bool]
     # insert, and the IntegrityError handler answers with the first message. That saves a
     # query on every new message; a redelivery (rare) pays for reading its text once more.
     sender = normalise_sender(channel.mission, sms.sender)
-    # In autocommit (a web request) the INSERT is its own transaction: one statement. Inside a
-    # caller's transaction, a savepoint keeps that transaction usable after a duplicate.
-    atomic = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    message = InboundMessage(
+        channel=channel,
+        external_id=sms.external_id[:100],
+        sender=sender,
+        sender_hash=keyed_hash(sender) if sender else "",
+        text=sms.text[:TEXT_LIMIT],
+        raw=sms.raw.encode()[:RAW_LIMIT].decode(errors="ignore"),
+        received_at=timezone.now(),
+        sent_at=sms.sent_at,
+        state=InboundMessage.State.RECEIVED,
+    )
     try:
-        with atomic:
-            message = InboundMessage.objects.create(
-                channel=channel,
-                external_id=sms.external_id[:100],
-                sender=sender,
-                sender_hash=keyed_hash(sender) if sender else "",
-                text=sms.text[:TEXT_LIMIT],
-                raw=sms.raw.encode()[:RAW_LIMIT].decode(errors="ignore"),
-                received_at=timezone.now(),
-                sent_at=sms.sent_at,
-                state=InboundMessage.State.RECEIVED,
-            )
+        if connection.in_atomic_block:
+            # Inside a caller's transaction, a savepoint keeps it usable after a duplicate.
+            with transaction.atomic():
+                message.save(force_insert=True)
+        else:
+            # In autocommit (a web request) the INSERT is its own transaction: one statement,
+            # which on SQLite waits for the write lock without dozing off (see write_lock).
+            write_promptly(lambda: message.save(force_insert=True))
     except IntegrityError:
         # The same message delivered again (or concurrently): answer with its row.
         if sms.external_id:
@@ -117,6 +121,10 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
 
 PROCESS_BATCH = 200  # messages read per query by the worker
 FILE_BATCH = 20  # messages filed per transaction: one commit (one disk flush) for them all
+# On SQLite a filing transaction holds the database's only write lock, and a gateway's insert
+# waiting for it sleeps (1, 2, 5, 10... ms) until it is free: short transactions keep the
+# acknowledgments flowing, and a commit costs little there.
+FILE_BATCH_SQLITE = 4
 PROCESS_BUDGET = 0.5  # seconds of processing per worker pass: escalations and sends go on
 
 
@@ -129,6 +137,7 @@ def process_received(budget: float | None = None) -> int:
     files it (see `process_batch`), so none is processed twice and a crash loses none.
     """
     stop = time.monotonic() + (PROCESS_BUDGET if budget is None else budget)
+    size = FILE_BATCH_SQLITE if connection.vendor == "sqlite" else FILE_BATCH
     done = 0
     while True:
         pending = list(
@@ -137,10 +146,13 @@ def process_received(budget: float | None = None) -> int:
             .order_by("pk")[:PROCESS_BATCH]
         )
         progress = 0
-        for start in range(0, len(pending), FILE_BATCH):
-            batch = pending[start : start + FILE_BATCH]
+        for start in range(0, len(pending), size):
+            batch = pending[start : start + size]
             try:
+                began = time.monotonic()
                 progress += process_batch(batch)
+                if connection.vendor == "sqlite":
+                    _give_way(time.monotonic() - began)
             except REFUSALS:
                 raise  # the database refuses writes: the next pass tries again
             except Exception:  # a bug: the batch is rolled back and logged, the rest goes on
@@ -150,6 +162,18 @@ def process_received(budget: float | None = None) -> int:
         done += progress
         if len(pending) < PROCESS_BATCH or progress == 0:
             return done
+
+
+GATEWAYS_ACTIVE = 1.0  # seconds: a message stored more recently means gateways are storing
+
+
+def _give_way(held: float) -> None:
+    """On SQLite, while gateways are storing, pause as long as the last filing transaction
+    held the database's only write lock: acknowledging what arrives comes first, and the
+    backlog is filed at full speed once the surge is over (see FILE_BATCH_SQLITE)."""
+    newest = InboundMessage.objects.order_by("-pk").values_list("received_at", flat=True).first()
+    if newest is not None and (timezone.now() - newest).total_seconds() < GATEWAYS_ACTIVE:
+        time.sleep(held)
 
 
 def process(message: InboundMessage) -> bool:
@@ -166,39 +190,66 @@ def process_batch(messages: list[InboundMessage]) -> int:
     transaction holds the database's only write lock, which gateways' inserts wait for. The
     transaction then claims the messages still RECEIVED (on PostgreSQL, rows another worker is
     filing are skipped, not waited for) and files each in its own savepoint. A crash rolls the
-    whole batch back: its messages are taken again on the next pass.
+    whole batch back: its messages are taken again on the next pass. What every message of the
+    batch needs (its sender's contact, whether the sender had a receipt lately) is read once.
     """
-    understood = [
-        (message, _understand(message))
-        for message in messages
-        if message.state == InboundMessage.State.RECEIVED
-    ]
-    if not understood:
+    fresh = [message for message in messages if message.state == InboundMessage.State.RECEIVED]
+    if not fresh:
         return 0
+    contacts = _senders_contacts(fresh)
+    understood = [(message, _understand(message, contacts)) for message in fresh]
     with transaction.atomic():
-        claimable = set(
+        claimed = set(
             InboundMessage.objects.select_for_update(skip_locked=True)
             .filter(
-                pk__in=[message.pk for message, _ in understood],
+                pk__in=[message.pk for message in fresh],
                 state=InboundMessage.State.RECEIVED,
             )
             .values_list("pk", flat=True)
         )
-        for message, (command, alert, problem) in understood:
-            if message.pk not in claimable:
-                continue
-            state = InboundMessage.State.NEEDS_REVIEW if problem else InboundMessage.State.PROCESSED
-            InboundMessage.objects.filter(pk=message.pk).update(state=state, error=problem)
-            message.state, message.error = state, problem
+        understood = [(message, result) for message, result in understood if message.pk in claimed]
+        _mark_claimed(understood)
+        receipted = notify.receipted_recently(
+            [message.sender for message, (_command, alert, _problem) in understood if alert]
+        )
+        for message, (command, alert, _problem) in understood:
             if command is not None:
                 _apply_or_flag(message.channel, message, message.sender, command)
             elif alert is not None:
                 alert.inbound = message
-                _save_or_flag(message, alert, message.channel, message.sender)
-    return len(claimable)
+                _save_or_flag(message, alert, message.channel, message.sender, receipted)
+    return len(claimed)
 
 
-def _understand(message: InboundMessage):
+def _mark_claimed(understood) -> None:
+    """Mark the claimed messages processed (or for review, when not understood): one UPDATE for
+    all those understood. A message whose filing then fails is marked again, for review."""
+    processed = [message for message, (_command, _alert, problem) in understood if not problem]
+    InboundMessage.objects.filter(pk__in=[message.pk for message in processed]).update(
+        state=InboundMessage.State.PROCESSED, error=""
+    )
+    for message in processed:
+        message.state, message.error = InboundMessage.State.PROCESSED, ""
+    for message, (_command, _alert, problem) in understood:
+        if problem:
+            message.state, message.error = InboundMessage.State.NEEDS_REVIEW, problem
+            message.save(update_fields=["state", "error"])
+
+
+def _senders_contacts(messages: list[InboundMessage]) -> dict[tuple[int, str], Contact]:
+    """{(mission id, sender): the key contact holding that number} for a batch of messages."""
+    by_mission: dict[int, tuple[Mission, set[str]]] = {}
+    for message in messages:
+        mission = message.channel.mission
+        by_mission.setdefault(mission.pk, (mission, set()))[1].add(message.sender)
+    return {
+        (mission.pk, number): contact
+        for mission, senders in by_mission.values()
+        for number, contact in Contact.objects.holding_numbers(mission, senders).items()
+    }
+
+
+def _understand(message: InboundMessage, contacts: dict[tuple[int, str], Contact]):
     """(SMS command or None, prepared alert or None, problem) for a stored message."""
     mission = message.channel.mission
     sender, text = message.sender, message.text
@@ -206,14 +257,13 @@ def _understand(message: InboundMessage):
     if command is not None:
         return command, None, ""
     try:
-        contact = Contact.objects.with_number(mission, sender).first() if sender else None
         alert = prepare_alert(
             mission=mission,
             text=text,
             source=Alert.Source.SMS,
             received_at=message.received_at,
             occurred_at=message.sent_at,
-            contact=contact,
+            contact=contacts.get((mission.pk, sender)),
             sender_hash=message.sender_hash,
         )
     except DatabaseError:
@@ -244,16 +294,20 @@ REFUSALS = (OperationalError, InternalError)
 REFERENCE_ATTEMPTS = 3  # random references collide rarely: the insert is simply redone
 
 
-def _save_or_flag(message: InboundMessage, alert: Alert, channel: Channel, sender: str) -> None:
-    """Save the alert (and queue the sender's receipt) in a savepoint; if that fails, keep
-    the message, flagged for a person."""
+def _save_or_flag(
+    message: InboundMessage, alert: Alert, channel: Channel, sender: str, receipted: set[str]
+) -> None:
+    """Save the alert (and queue the sender's receipt, unless `receipted` says the sender had
+    one lately) in a savepoint; if that fails, keep the message, flagged for a person."""
     try:
         for attempt in range(REFERENCE_ATTEMPTS):
             try:
+                told = set(receipted)  # kept only if the savepoint is
                 with transaction.atomic():
                     save_alert(alert)
                     language = alert.contact.language if alert.contact_id else alert.language
-                    notify.receipt(channel, sender, alert, language)
+                    notify.receipt(channel, sender, alert, language, recently=told)
+                receipted |= told
                 return
             except IntegrityError:
                 if attempt == REFERENCE_ATTEMPTS - 1:

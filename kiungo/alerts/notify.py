@@ -238,14 +238,39 @@ def tell_escalation(incident, target: str, missed: str, deadline: datetime) -> R
     return recipients
 
 
-def receipt(channel: Channel, sender_e164: str, alert, language: str = "") -> bool:
-    """A neutral receipt to whoever sent `alert` by SMS. Returns whether one was queued."""
+def receipted_recently(numbers) -> set[str]:
+    """The keyed hashes of those `numbers` that got a receipt within RECEIPT_QUIET."""
+    hashes = {keyed_hash(number) for number in numbers if number.startswith("+")}
+    if not hashes:
+        return set()
+    return set(
+        OutboundMessage.objects.filter(
+            to_hash__in=hashes,
+            purpose=Purpose.RECEIPT,
+            created_at__gte=timezone.now() - RECEIPT_QUIET,
+        ).values_list("to_hash", flat=True)
+    )
+
+
+def receipt(
+    channel: Channel,
+    sender_e164: str,
+    alert,
+    language: str = "",
+    *,
+    recently: set[str] | None = None,
+) -> bool:
+    """A neutral receipt to whoever sent `alert` by SMS. Returns whether one was queued.
+
+    `recently`: `receipted_recently()` of a batch's senders, read once for the batch; the
+    hash of each number answered here is added to it.
+    """
     if not sender_e164.startswith("+"):
         return False  # a short code or a name: no number to answer
-    since = timezone.now() - RECEIPT_QUIET
-    if OutboundMessage.objects.filter(
-        to_hash=keyed_hash(sender_e164), purpose=Purpose.RECEIPT, created_at__gte=since
-    ).exists():
+    if recently is None:
+        recently = receipted_recently([sender_e164])
+    to_hash = keyed_hash(sender_e164)
+    if to_hash in recently:
         return False
     with translation.override(language_for(channel.mission, language)):
         text = _("Kiungo: message received, reference %(reference)s. Thank you.") % {
@@ -264,6 +289,7 @@ def receipt(channel: Channel, sender_e164: str, alert, language: str = "") -> bo
         recipient_label=label,
         incident=alert.incident,
     )
+    recently.add(to_hash)
     return True
 
 

@@ -10,13 +10,16 @@ import time_machine
 from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from kiungo.alerts import intake
 from kiungo.alerts.intake import IncomingSMS, process_received, store_sms
 from kiungo.alerts.models import Alert, Incident
+from kiungo.lib.crypto import keyed_hash
 from kiungo.lib.testing import build_world
 from kiungo.messaging.gateways.testing import make_channel
-from kiungo.messaging.models import InboundMessage
+from kiungo.messaging.models import InboundMessage, OutboundMessage, Purpose
 
 PLACES = ["Beni", "Bunia", "Butembo"]
 
@@ -70,6 +73,47 @@ def test_a_backlog_does_not_move_deadlines(world):
     assert incident.next_escalation_at <= filed  # the next worker pass escalates it
 
 
+def test_a_batch_reads_its_senders_contacts_and_receipts_once(world):
+    """What every message of a batch needs is read once for the batch, not once a message:
+    the worker's filing rate bounds how soon a surge is routed."""
+    channel = make_channel(world.mission, "console", "+243990000105")
+    for number in range(4):
+        store_sms(channel, sms(number))
+    again = IncomingSMS(sender=sms(0).sender, text="ALERTE Bunia pillage", external_id="again")
+    store_sms(channel, again)
+    pending = list(InboundMessage.objects.select_related("channel__mission").order_by("pk"))
+    with CaptureQueriesContext(connection) as queries:
+        assert intake.process_batch(pending) == 5
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert sum('FROM "network_contactphone"' in sql for sql in statements) == 1
+    assert sum("\"purpose\" = 'receipt'" in sql and "SELECT" in sql for sql in statements) == 1
+    # one receipt per sender, though the first sent two messages in the batch
+    receipts = OutboundMessage.objects.filter(purpose=Purpose.RECEIPT)
+    assert Counter(receipts.values_list("to_hash", flat=True)) == {
+        keyed_hash(sms(number).sender): 1 for number in range(4)
+    }
+    assert Alert.objects.count() == 5
+
+
+def test_on_sqlite_the_worker_gives_way_while_gateways_store(world, monkeypatch):
+    """SQLite has one write lock: while messages keep arriving, the worker pauses after each
+    filing transaction as long as it held the lock, so acknowledgments come first."""
+    pauses = []
+    monkeypatch.setattr(intake.time, "sleep", pauses.append)
+    channel = make_channel(world.mission, "console", "+243990000105")
+    store_sms(channel, sms(1))
+    assert process_received() == 1
+    if connection.vendor == "sqlite":
+        assert len(pauses) == 1 and 0 < pauses[0] < 5  # as long as the transaction took
+    else:
+        assert pauses == []  # PostgreSQL locks rows: nothing to give way to
+    pauses.clear()
+    store_sms(channel, sms(2))
+    with time_machine.travel(timezone.now() + timedelta(seconds=5)):  # the surge is over
+        assert process_received() == 1
+    assert pauses == []
+
+
 def test_a_pass_stops_after_its_time_budget(world, monkeypatch):
     """Escalations and sends run between passes: a long backlog is taken in slices (whole
     batches: the budget is checked after each)."""
@@ -79,6 +123,7 @@ def test_a_pass_stops_after_its_time_budget(world, monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(intake.time, "monotonic", lambda: now[0])
     monkeypatch.setattr(intake, "FILE_BATCH", 1)
+    monkeypatch.setattr(intake, "FILE_BATCH_SQLITE", 1)
     process_batch = intake.process_batch
 
     def slow_batch(messages):  # each batch takes a second

@@ -101,7 +101,7 @@ def test_an_unplaced_alert_needs_review_and_stands_alone(channel, world):
 def test_a_database_that_refuses_the_write_raises_so_the_gateway_retries(channel):
     locked = OperationalError("database is locked")
     with (
-        mock.patch.object(InboundMessage.objects, "create", side_effect=locked),
+        mock.patch.object(InboundMessage, "save", side_effect=locked),
         pytest.raises(OperationalError),
     ):
         receive_sms(channel, sms())
@@ -238,29 +238,31 @@ def test_the_statements_of_processing_one_sms(channel, contact, world, django_as
     receive_sms(channel, sms(text="ALERTE Bunia pillage", sender="+243990000555", external_id="w"))
     first, _ = store_sms(channel, sms(external_id="new"))
     joining, _ = store_sms(channel, sms(sender="+243990000777", external_id="join"))
-    # A known contact's SMS opening an incident. Before the write transaction: contact by
-    # keyed hash + the placed area by primary key (levels and names come from the process's
-    # caches). Then BEGIN (a savepoint inside the test's transaction) + claim the message
-    # (select it if still waiting, then mark it) + savepoint + open incident (its same-source
-    # check folded in) + responsible unit + insert incident + insert alert + "routed" event +
-    # telling the unit (duty phones, officers, sending channel, unit, savepoint + insert SMS +
-    # release) + contact heard + receipt (quiet check, savepoint + insert SMS + release) +
-    # release + COMMIT (a release here).
-    with django_assert_num_queries(25 + lock):
+    # A known contact's SMS opening an incident. Before the write transaction: the contacts
+    # holding the batch's numbers (secondary numbers, then holders: two queries for a whole
+    # batch) + the placed area by primary key (levels and names come from the process's
+    # caches). Then BEGIN (a savepoint inside the test's transaction) + claim the batch (select
+    # those still waiting, then mark them) + the batch's receipt quiet check + savepoint + open
+    # incident (its same-source check folded in) + responsible unit + insert incident + insert
+    # alert + "routed" event + telling the unit (duty phones, officers, sending channel, unit,
+    # savepoint + insert SMS + release) + contact heard + receipt (savepoint + insert SMS +
+    # release) + release + COMMIT (a release here).
+    with django_assert_num_queries(26 + lock):
         assert process(first)
-    # An unknown sender joining it: contact (none) + area; BEGIN + claim (2) + savepoint + open
-    # incident with its same-source check + insert alert + update incident + receipt (quiet
-    # check, savepoint + insert SMS + release) + release + COMMIT.
-    with django_assert_num_queries(15 + lock):
+    # An unknown sender joining it: contacts (2) + area; BEGIN + claim (2) + receipt quiet check
+    # + savepoint + open incident with its same-source check + insert alert + update incident +
+    # receipt (savepoint + insert SMS + release) + release + COMMIT.
+    with django_assert_num_queries(16 + lock):
         assert process(joining)
     assert Alert.objects.get(inbound=first).incident == Alert.objects.get(inbound=joining).incident
     with django_assert_num_queries(0):
         assert not process(first)  # processed: nothing to do
-    # Read as RECEIVED by a worker while another was taking it: understood again (contact +
-    # area), then the claim finds nothing (savepoint, select, release); nothing is written.
+    # Read as RECEIVED by a worker while another was taking it: understood again (contacts
+    # (2) + area), then the claim finds nothing (savepoint, select, release); nothing is
+    # written.
     stale = InboundMessage.objects.select_related("channel__mission").get(pk=first.pk)
     stale.state = InboundMessage.State.RECEIVED
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         assert not process(stale)
     assert Alert.objects.filter(inbound=first).count() == 1
 

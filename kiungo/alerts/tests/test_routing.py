@@ -169,13 +169,14 @@ def test_routing_costs_one_lookup_for_a_new_incident_and_none_for_a_joining_aler
     # "routed" event + telling the unit: its duty phones, its officers, the sending channel
     with django_assert_num_queries(9 + lock):
         attach(first)
-    # open incident (with level, unit, base, and its same-source check folded in) + insert
-    # alert + update incident
+    # open incident (with its level, and its same-source check folded in) + insert alert +
+    # update incident
     with django_assert_num_queries(3 + lock):
         attach(same)
-    # a level rise: the same, the escalation steps, the "routed" event, and telling the unit
-    # of its tighter deadlines (the unit is not looked up again)
-    with django_assert_num_queries(8 + lock):
+    # a level rise (rare): the same, the escalation steps, the incident's unit and base read
+    # for the "routed" event, and telling the unit of its tighter deadlines (the responsible
+    # unit is not looked up again)
+    with django_assert_num_queries(10 + lock):
         attach(worse)
 
 

@@ -346,6 +346,27 @@ def test_the_worker_sends_and_runs_registered_tasks(channel, send, task):
     assert task == [1]  # ran once, and the broken task did not stop the iteration
 
 
+def test_what_a_task_queued_is_sent_before_the_next_task_runs(channel, send):
+    """An escalation's SMS goes out at once, not after filing a surge takes its budget."""
+    queued, seen_by_the_next_task = [], []
+
+    def escalate():
+        queued.append(outbound(channel, purpose=Purpose.ESCALATION))
+        return 1  # did something
+
+    def file_a_surge():  # (an assertion here would only be logged by the worker)
+        seen_by_the_next_task.extend(fresh(message).state for message in queued)
+
+    worker.register(escalate)
+    worker.register(file_a_surge)
+    try:
+        call_command("worker", "--once")
+    finally:
+        worker.unregister(escalate)
+        worker.unregister(file_a_surge)
+    assert seen_by_the_next_task == [State.SENT]
+
+
 def test_the_worker_stops_on_sigterm(channel, send, task, monkeypatch):
     import os
     import signal

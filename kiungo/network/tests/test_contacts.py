@@ -97,6 +97,23 @@ def test_every_number_finds_the_contact(world, contacts):
     assert ContactPhone.objects.get(contact=contacts.beni).number == BENI_SECOND
 
 
+def test_a_batch_of_numbers_finds_each_holder_in_two_queries(
+    world, contacts, django_assert_num_queries
+):
+    unknown = "+243970009999"
+    with django_assert_num_queries(2):
+        found = Contact.objects.holding_numbers(
+            world.mission, {BENI_PHONE, BENI_SECOND, BUNIA_PHONE, unknown}
+        )
+    assert found == {
+        number: Contact.objects.with_number(world.mission, number).first()
+        for number in (BENI_PHONE, BENI_SECOND, BUNIA_PHONE)
+    }
+    assert found[BENI_SECOND] == contacts.beni
+    assert Contact.objects.holding_numbers(world.other_mission, {BENI_PHONE}) == {}
+    assert Contact.objects.holding_numbers(world.mission, set()) == {}
+
+
 def test_editing_keeps_the_identity_unless_retyped(client, world, contacts):
     client.force_login(world.users["cla"])
     url = reverse("contact-edit", args=[contacts.beni.pk])

@@ -61,6 +61,8 @@ def test_rotation_re_encrypts_and_rehashes_everything(world, keys, channel):
     # The new keys go in; the old hash key stays as "previous" during the rotation.
     keys(f"{NEW_FIELD},{OLD_FIELD}", NEW_HASH, previous_hash=OLD_HASH)
     assert Contact.objects.with_number(world.mission, BENI_PHONE).get() == contact
+    # the worker's batch lookup too: an SMS during the rotation still comes from its contact
+    assert Contact.objects.holding_numbers(world.mission, {BENI_PHONE}) == {BENI_PHONE: contact}
     call_command("rotate_keys", stdout=io.StringIO())
 
     keys(NEW_FIELD, NEW_HASH)  # the old keys are gone

@@ -19,6 +19,10 @@ from kiungo.messaging.delivery import deliver_due, deliver_due_emails
 logger = logging.getLogger("kiungo.worker")
 
 BATCH = 50
+# Sending goes on, BATCH by BATCH, while full batches are due, for up to this many seconds a
+# pass: under a surge, filing new alerts takes its budget every pass, and a fixed 50 messages
+# a pass let the units' escalations queue behind each other (p99 4.9 s on PostgreSQL).
+SEND_BUDGET = 0.5
 
 
 class Command(BaseCommand):
@@ -62,24 +66,40 @@ class Command(BaseCommand):
     def iteration(self) -> bool:
         """One pass; True when a task did work or a full batch was sent (more may be due)."""
         _close_stale_connections()
-        # Tasks first: the messages an escalation queues go out in the same pass. A task that
-        # did something (returns a true value) may have more to do: no pause after this pass.
+        # A task that did something (returns a true value) may have more to do: no pause
+        # after this pass. What it queued goes out before the next task runs: the SMS of an
+        # escalation must not wait while filing a surge takes its whole time budget.
         busy = False
         for task in worker.due():
             try:
-                busy = bool(task()) or busy
+                did = bool(task())
             except Exception:
                 logger.exception("worker: task %s failed", getattr(task, "__name__", task))
-        try:
-            busy = deliver_due(limit=BATCH) >= BATCH or busy
-        except Exception:
-            logger.exception("worker: sending the outbox failed")
-        try:
-            busy = deliver_due_emails(limit=BATCH) >= BATCH or busy
-        except Exception:
-            logger.exception("worker: sending e-mail failed")
+                continue
+            if did:
+                busy = _send_outbox() or True
+        # Then what web requests queued (answers to units, broadcasts...).
+        busy = _send_outbox() or busy
         _close_stale_connections()
         return busy
+
+
+def _send_outbox() -> bool:
+    """Send due SMS, then due e-mail; True when more may be due."""
+    more = _send(deliver_due, "the outbox")
+    return _send(deliver_due_emails, "e-mail") or more
+
+
+def _send(deliver, what: str) -> bool:
+    """Send due messages by batches for up to SEND_BUDGET seconds; True when more may be due."""
+    stop = time.monotonic() + SEND_BUDGET
+    try:
+        while deliver(limit=BATCH) >= BATCH:
+            if time.monotonic() >= stop:
+                return True
+    except Exception:
+        logger.exception("worker: sending %s failed", what)
+    return False
 
 
 def _close_stale_connections() -> None:
