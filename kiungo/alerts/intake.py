@@ -121,9 +121,9 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
 
 PROCESS_BATCH = 200  # messages read per query by the worker
 FILE_BATCH = 20  # messages filed per transaction: one commit (one disk flush) for them all
-# On SQLite a filing transaction holds the database's only write lock, and a gateway's insert
-# waiting for it sleeps (1, 2, 5, 10... ms) until it is free: short transactions keep the
-# acknowledgments flowing, and a commit costs little there.
+# On SQLite a filing transaction holds the database's only write lock, which a gateway's insert
+# waits for (see lib/write_lock.py and _give_way): short transactions keep that wait short, and
+# a commit costs little there.
 FILE_BATCH_SQLITE = 4
 # Seconds of filing per worker pass; the deadline tasks and sends run between passes, so this
 # bounds how late an escalation can be taken under a surge (0.5 s gave p99 2.3 s on SQLite).
