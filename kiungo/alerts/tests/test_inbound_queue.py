@@ -95,22 +95,31 @@ def test_a_batch_reads_its_senders_contacts_and_receipts_once(world):
     assert Alert.objects.count() == 5
 
 
-def test_on_sqlite_the_worker_gives_way_while_gateways_store(world, monkeypatch):
-    """SQLite has one write lock: while messages keep arriving, the worker pauses after each
-    filing transaction as long as it held the lock, so acknowledgments come first."""
+def test_on_sqlite_a_worker_behind_gives_way_while_gateways_store(world, monkeypatch):
+    """SQLite has one write lock: while messages arrive faster than the worker files them, it
+    pauses after each filing transaction as long as it held the lock, so acknowledgments come
+    first. Keeping up, or once the surge is over, it files at full speed."""
     pauses = []
     monkeypatch.setattr(intake.time, "sleep", pauses.append)
+    monkeypatch.setattr(intake, "FILE_BATCH_SQLITE", 1)
+    monkeypatch.setattr(intake, "BEHIND", 2)  # 2 or more stored after the last one filed
     channel = make_channel(world.mission, "console", "+243990000105")
     store_sms(channel, sms(1))
     assert process_received() == 1
+    assert pauses == []  # keeping up
+    for number in (2, 3, 4):
+        store_sms(channel, sms(number))
+    assert process_received() == 3
     if connection.vendor == "sqlite":
+        # after filing the first, two more were waiting: behind; after the second, one
         assert len(pauses) == 1 and 0 < pauses[0] < 5  # as long as the transaction took
     else:
         assert pauses == []  # PostgreSQL locks rows: nothing to give way to
     pauses.clear()
-    store_sms(channel, sms(2))
+    for number in (5, 6, 7):
+        store_sms(channel, sms(number))
     with time_machine.travel(timezone.now() + timedelta(seconds=5)):  # the surge is over
-        assert process_received() == 1
+        assert process_received() == 3
     assert pauses == []
 
 
