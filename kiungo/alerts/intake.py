@@ -124,7 +124,7 @@ FILE_BATCH = 20  # messages filed per transaction: one commit (one disk flush) f
 # On SQLite a filing transaction holds the database's only write lock, which a gateway's insert
 # waits for (see lib/write_lock.py and _give_way): short transactions keep that wait short, and
 # a commit costs little there.
-FILE_BATCH_SQLITE = 4
+FILE_BATCH_SQLITE = 2
 # Seconds of filing per worker pass; the deadline tasks and sends run between passes, so this
 # bounds how late an escalation can be taken under a surge (0.5 s gave p99 2.3 s on SQLite).
 PROCESS_BUDGET = 0.25
