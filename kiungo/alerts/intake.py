@@ -122,8 +122,8 @@ def receive_sms(channel: Channel, sms: IncomingSMS) -> tuple[InboundMessage, boo
 PROCESS_BATCH = 200  # messages read per query by the worker
 FILE_BATCH = 20  # messages filed per transaction: one commit (one disk flush) for them all
 # On SQLite a filing transaction holds the database's only write lock, which a gateway's insert
-# waits for (see lib/write_lock.py): while the worker gives way to a surge it cannot keep up
-# with (_outpaced_on_sqlite), it files in short transactions (a commit costs little there).
+# waits for (see lib/write_lock.py and _give_way): short transactions keep that wait short, and
+# a commit costs little there.
 FILE_BATCH_SQLITE = 2
 # Seconds of filing per worker pass; the deadline tasks and sends run between passes, so this
 # bounds how late an escalation can be taken under a surge (0.5 s gave p99 2.3 s on SQLite).
@@ -139,6 +139,7 @@ def process_received(budget: float | None = None) -> int:
     files it (see `process_batch`), so none is processed twice and a crash loses none.
     """
     stop = time.monotonic() + (PROCESS_BUDGET if budget is None else budget)
+    size = FILE_BATCH_SQLITE if connection.vendor == "sqlite" else FILE_BATCH
     done = 0
     while True:
         pending = list(
@@ -146,16 +147,14 @@ def process_received(budget: float | None = None) -> int:
             .select_related("channel__mission")
             .order_by("pk")[:PROCESS_BATCH]
         )
-        giving_way = bool(pending) and _outpaced_on_sqlite(pending[0].pk)
-        size = FILE_BATCH_SQLITE if giving_way else FILE_BATCH
         progress = 0
         for start in range(0, len(pending), size):
             batch = pending[start : start + size]
             try:
                 began = time.monotonic()
                 progress += process_batch(batch)
-                if giving_way:  # pause as long as the transaction held the lock
-                    time.sleep(time.monotonic() - began)
+                if connection.vendor == "sqlite":
+                    _give_way(batch[-1].pk, time.monotonic() - began)
             except REFUSALS:
                 raise  # the database refuses writes: the next pass tries again
             except Exception:  # a bug: the batch is rolled back and logged, the rest goes on
@@ -168,29 +167,20 @@ def process_received(budget: float | None = None) -> int:
 
 
 GATEWAYS_ACTIVE = 1.0  # seconds: a message stored more recently means gateways are storing
-# Messages stored after the oldest one waiting: the worker is not keeping up. 1,000 let the
-# first seconds of a saturating surge go at full speed, and acknowledgments suffered (twilio
-# 413/s against the bare view's 998, 677 against 1,011 with 300; trial runs, 23:10-23:13 UTC).
-BEHIND = 300
+BEHIND = 1000  # messages stored after the last one filed: the worker is not keeping up
 
 
-def _outpaced_on_sqlite(oldest_waiting: int) -> bool:
-    """Whether the worker should give way to gateways: on SQLite, when it is BEHIND while
-    gateways are still storing (a surge beyond what it can file as it comes).
-
-    SQLite has one write lock. Giving way, the worker files FILE_BATCH_SQLITE messages per
-    transaction and pauses after each as long as it held the lock: acknowledging what arrives
-    comes first, and the backlog is filed at full speed once the surge is over (measured in
-    docs/benchmarks.md: 351 -> 596 acknowledged a second at saturation). Keeping up (a 10,000
-    alert surge in a minute) it files FILE_BATCH at a time and never pauses."""
-    if connection.vendor != "sqlite":
-        return False  # PostgreSQL locks rows: gateways' inserts do not wait for the worker
+def _give_way(filed_up_to: int, held: float) -> None:
+    """On SQLite, when the worker is behind while gateways are still storing (a surge beyond
+    what it can file), pause as long as the last filing transaction held the database's only
+    write lock: acknowledging what arrives comes first, and the backlog is filed at full speed
+    once the surge is over. Keeping up (a surge it can file as it comes) it never pauses.
+    Measured in docs/benchmarks.md: 351 -> 596 messages acknowledged a second at saturation."""
     newest = InboundMessage.objects.order_by("-pk").values_list("pk", "received_at").first()
-    return (
-        newest is not None
-        and newest[0] - oldest_waiting >= BEHIND
-        and (timezone.now() - newest[1]).total_seconds() < GATEWAYS_ACTIVE
-    )
+    if newest is None or newest[0] - filed_up_to < BEHIND:
+        return
+    if (timezone.now() - newest[1]).total_seconds() < GATEWAYS_ACTIVE:
+        time.sleep(held)
 
 
 def process(message: InboundMessage) -> bool:
