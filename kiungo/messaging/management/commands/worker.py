@@ -77,7 +77,8 @@ class Command(BaseCommand):
                 logger.exception("worker: task %s failed", getattr(task, "__name__", task))
                 continue
             if did:
-                busy = _send_outbox() or True
+                _send_outbox()
+                busy = True
         # Then what web requests queued (answers to units, broadcasts...).
         busy = _send_outbox() or busy
         _close_stale_connections()
